@@ -1,0 +1,22 @@
+# The two commands of the README. Both create the environment in .venv on first use.
+#   make lab    set everything up and open the course in JupyterLab
+#   make test   set everything up and run the whole test suite (what CI runs)
+
+PYTHON ?= python3
+VENV   ?= .venv
+# The exact torch the course is tested with; override e.g. with TORCH="torch==2.9.1".
+TORCH  ?= torch==2.13.0
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: lab test
+lab: $(STAMP)
+	$(BIN)/jupyter lab lessons/
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$(TORCH)" -e ".[dev]"
+	touch $@

@@ -1,0 +1,38 @@
+"""nbgrader configuration of the course.
+
+``solutions/`` is nbgrader's source folder and ``lessons/`` its release folder, so
+``solutions/<lesson>/<notebook>.ipynb`` becomes ``lessons/<lesson>/<notebook>.ipynb``.
+Submissions, grades and feedback live under ``autograder/`` (git ignores them).
+Run nbgrader from this folder (``cd autograder``) so that it finds this file.
+"""
+
+from pathlib import Path
+
+from nbgrader.converters import GenerateAssignment
+
+c = get_config()  # noqa: F821 (provided by nbgrader)
+ROOT = Path(__file__).resolve().parent.parent
+
+c.CourseDirectory.root = str(ROOT)
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "lessons"
+c.CourseDirectory.submitted_directory = "autograder/submitted"
+c.CourseDirectory.autograded_directory = "autograder/autograded"
+c.CourseDirectory.feedback_directory = "autograder/feedback"
+c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'autograder' / 'gradebook.db'}"
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.egg-info"]
+
+# Students get a clear stub to replace.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+
+# Lessons' Colab badges open the lesson, not the instructor's solution.
+c.GenerateAssignment.preprocessors = (
+    list(GenerateAssignment.class_traits()["preprocessors"].make_dynamic_default()) + ["course.release.RetargetBadge"]
+)
+
+# nbgrader's default of 30 s per cell is too short for the training lessons; heavy cells
+# also shrink themselves while grading (NBGRADER_EXECUTION, see course.config.fast_mode).
+c.Execute.timeout = 600
+
+# A student who deletes a test cell still gets it run: nbgrader restores it from the gradebook.
+c.OverwriteCells.add_missing_cells = True

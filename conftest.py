@@ -1,0 +1,29 @@
+"""Settings shared by the unit tests and nbval's runs of the solution notebooks."""
+
+import os
+from collections import defaultdict
+
+# The outputs stored in solutions/ are fast-mode outputs, so every run compares like with
+# like, with or without a GPU (see course.config).
+os.environ["COURSE_FAST"] = "1"
+
+_seconds = defaultdict(float)
+
+
+def pytest_runtest_logreport(report):
+    """Add up the time spent running notebooks, per notebook (nbval) or per test."""
+    if report.when != "call":
+        return
+    if ".ipynb::" in report.nodeid:
+        _seconds[f"nbval {report.nodeid.split('::')[0]}"] += report.duration
+    elif "notebook" in report.keywords:
+        _seconds[report.nodeid] += report.duration
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _seconds:
+        return
+    terminalreporter.section("notebook run times")
+    for name, seconds in sorted(_seconds.items()):
+        terminalreporter.write_line(f"{seconds:7.1f} s  {name}")
+    terminalreporter.write_line(f"{sum(_seconds.values()):7.1f} s  in all")

@@ -1,0 +1,26 @@
+"""``course.setup()``: what the setup cell of every lesson runs after installing the package."""
+
+from __future__ import annotations
+
+from . import colab, config, viz
+
+_ENABLE_GPU = ("No GPU in this Colab runtime. For the training lessons choose "
+               "Runtime > Change runtime type > T4 GPU, then run the notebook again.")
+
+
+def setup() -> None:
+    """Set the course's plotting style and report where the notebook runs.
+
+    Prints the Python place (Colab or local), the torch version, the device and whether
+    fast mode is on, and on Colab without a GPU says how to get one.
+    """
+    import torch
+
+    viz.use_style()
+    place = "Google Colab" if colab.in_colab() else "your own machine"
+    dev = config.device()
+    name = torch.cuda.get_device_name(0) if dev.type == "cuda" else "CPU"
+    fast = "on (heavy cells run a smaller version)" if config.fast_mode() else "off"
+    print(f"Running on {place}: torch {torch.__version__}, device {name}, fast mode {fast}.")
+    if colab.in_colab() and dev.type != "cuda":
+        print(_ENABLE_GPU)

@@ -1,0 +1,613 @@
+"""Procedurally generated stand-ins for the lecture's segmentation examples.
+
+The lecture motivates semantic segmentation with three applications: dental
+X-ray analysis (ISBI 2015 challenge), eczema detection and autonomous driving
+(KITTI, Cityscapes). The real data sets cannot be shipped with the course (and
+the course runs offline), so this module draws small look-alikes with numpy
+alone. Each generator returns a :class:`Sample` holding an RGB image and its
+per-pixel class mask.
+
+* Everything is drawn from ``np.random.default_rng(seed)``: the same seed and
+  size give bit-identical arrays; no global random state is touched.
+* Colours are deliberately noisy and overlap between classes (road vs.
+  sidewalk greys, enamel vs. dentin), so colour alone does not segment well.
+* Ignore pixels: street scenes mark a 1-pixel band around every car and
+  person with ``IGNORE_INDEX`` (like the "void" borders of Pascal VOC).
+  Dental and eczema masks contain no ignore pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from numbers import Integral
+
+import numpy as np
+
+__all__ = [
+    "IGNORE_INDEX",
+    "Sample",
+    "DENTAL_CLASSES",
+    "ECZEMA_CLASSES",
+    "STREET_CLASSES",
+    "dental_xray",
+    "eczema",
+    "street_scene",
+    "street_dataset",
+    "SAMPLES",
+    "load",
+]
+
+IGNORE_INDEX = 255
+
+DENTAL_CLASSES = ("background", "enamel", "dentin", "pulp", "caries")
+ECZEMA_CLASSES = ("background", "healthy skin", "eczema")
+STREET_CLASSES = ("road", "sidewalk", "building", "vegetation", "sky", "car", "person")
+
+_ROAD, _SIDEWALK, _BUILDING, _VEGETATION, _SKY, _CAR, _PERSON = range(len(STREET_CLASSES))
+
+
+@dataclass(frozen=True)
+class Sample:
+    """An RGB image (float32, H x W x 3, in [0, 1]) with its uint8 class mask (H x W)."""
+
+    name: str
+    image: np.ndarray
+    mask: np.ndarray
+    class_names: tuple[str, ...]
+    description: str
+
+
+# ---------------------------------------------------------------------------
+# Shared helpers: validation, noise, blur, shapes, painting
+# ---------------------------------------------------------------------------
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, Integral) and not isinstance(x, bool)
+
+
+def _check_size(size, minimum: int) -> tuple[int, int]:
+    """Return ``size`` as ``(height, width)`` or raise ValueError."""
+    if not (
+        isinstance(size, (tuple, list))
+        and len(size) == 2
+        and all(_is_int(s) and s >= minimum for s in size)
+    ):
+        raise ValueError(
+            f"expected size=(height, width) with two ints >= {minimum}, got {size!r}"
+        )
+    return int(size[0]), int(size[1])
+
+
+def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel-centre coordinate grids ``(yy, xx)``, float32, shape (h, w)."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    return yy + 0.5, xx + 0.5
+
+
+def _noise(rng: np.random.Generator, shape: tuple[int, int], cell: float) -> np.ndarray:
+    """Smooth value noise with features about ``cell`` pixels wide, ~zero mean, unit std."""
+    h, w = shape
+    cell = max(float(cell), 1.0)
+    grid = rng.standard_normal((int(h / cell) + 3, int(w / cell) + 3))
+    y = np.arange(h) / cell + rng.uniform(0, 1)
+    x = np.arange(w) / cell + rng.uniform(0, 1)
+    y0, x0 = y.astype(int), x.astype(int)
+    ty, tx = y - y0, x - x0
+    ty, tx = ty * ty * (3 - 2 * ty), tx * tx * (3 - 2 * tx)  # smoothstep
+    rows0, rows1 = grid[y0], grid[y0 + 1]
+    top = rows0[:, x0] * (1 - tx) + rows0[:, x0 + 1] * tx
+    bottom = rows1[:, x0] * (1 - tx) + rows1[:, x0 + 1] * tx
+    out = top * (1 - ty)[:, None] + bottom * ty[:, None]
+    out -= out.mean()
+    return (out / (out.std() + 1e-8)).astype(np.float32)
+
+
+def _fractal(rng, shape, cell: float, octaves: int = 3) -> np.ndarray:
+    """Sum of ``octaves`` noise layers, each half the size and amplitude of the last."""
+    out = sum(0.5**k * _noise(rng, shape, cell / 2**k) for k in range(octaves))
+    return (out / (out.std() + 1e-8)).astype(np.float32)
+
+
+def _blur(a: np.ndarray, radius: int, passes: int = 1) -> np.ndarray:
+    """Separable box blur over the first two axes (``passes`` > 1 approximates a gaussian)."""
+    a = np.asarray(a, dtype=np.float64)
+    k = 2 * radius + 1
+    for _ in range(passes if radius > 0 else 0):
+        for axis in (0, 1):
+            pad = [(0, 0)] * a.ndim
+            pad[axis] = (radius + 1, radius)
+            c = np.cumsum(np.pad(a, pad, mode="edge"), axis=axis)
+            n = a.shape[axis]
+            a = (np.take(c, np.arange(k, k + n), axis=axis) - np.take(c, np.arange(n), axis=axis)) / k
+    return a.astype(np.float32)
+
+
+def _max3(a: np.ndarray) -> np.ndarray:
+    """3x3 maximum filter (edges replicated)."""
+    p = np.pad(a, 1, mode="edge")
+    h, w = a.shape
+    return np.max([p[i : i + h, j : j + w] for i in range(3) for j in range(3)], axis=0)
+
+
+def _rotate(yy, xx, cy, cx, angle):
+    """Coordinates ``(v, u)`` in a frame centred at (cy, cx) and rotated by ``angle`` radians."""
+    c, s = np.cos(angle), np.sin(angle)
+    dy, dx = yy - cy, xx - cx
+    return c * dy - s * dx, s * dy + c * dx
+
+
+def _ellipse(yy, xx, cy, cx, ry, rx, power: float = 2.0) -> np.ndarray:
+    """Pixels inside an axis-aligned (super-)ellipse."""
+    return np.abs((yy - cy) / ry) ** power + np.abs((xx - cx) / rx) ** power <= 1.0
+
+
+def _rect(yy, xx, y0, y1, x0, x1) -> np.ndarray:
+    """Pixels with ``y0 <= y < y1`` and ``x0 <= x < x1``."""
+    return (yy >= y0) & (yy < y1) & (xx >= x0) & (xx < x1)
+
+
+def _polygon(yy, xx, points) -> np.ndarray:
+    """Pixels inside a polygon given as a sequence of ``(y, x)`` vertices (even-odd rule)."""
+    inside = np.zeros(np.shape(yy), dtype=bool)
+    for (y1, x1), (y2, x2) in zip(points, points[1:] + points[:1]):
+        if y1 == y2:
+            continue
+        crosses = (yy >= min(y1, y2)) & (yy < max(y1, y2))
+        inside ^= crosses & (xx < x1 + (yy - y1) * (x2 - x1) / (y2 - y1))
+    return inside
+
+
+def _paint(img, label, where, rgb, cls=None) -> None:
+    """Set ``img`` (and ``label`` to ``cls`` if given) at the boolean mask ``where``.
+
+    ``rgb`` is a colour of shape (3,) or a per-pixel colour image (H, W, 3).
+    """
+    rgb = np.asarray(rgb, dtype=np.float32)
+    img[where] = rgb[where] if rgb.ndim == 3 else rgb
+    if cls is not None:
+        label[where] = cls
+
+
+def _textured(rgb, *fields) -> np.ndarray:
+    """Per-pixel colour ``rgb * (1 + sum(amount * field))`` from ``(amount, field)`` pairs."""
+    factor = 1.0 + sum(a * f for a, f in fields)
+    return np.asarray(rgb, np.float32) * factor[..., None]
+
+
+def _mix(a, b, t):
+    """Linear interpolation ``a * (1 - t) + b * t`` (``t`` broadcast over colour channels)."""
+    t = np.asarray(t, dtype=np.float32)
+    if t.ndim:
+        t = t[..., None]
+    return np.asarray(a, np.float32) * (1 - t) + np.asarray(b, np.float32) * t
+
+
+def _finish(img, rng, grain: float) -> np.ndarray:
+    """Add per-pixel sensor noise and clip to a float32 image in [0, 1]."""
+    img = img + grain * rng.standard_normal(img.shape)
+    return np.clip(img, 0.0, 1.0).astype(np.float32)
+
+
+def _pick(rng, palette, jitter: float = 0.1) -> np.ndarray:
+    """Random palette colour with brightness jitter."""
+    colour = np.asarray(palette[rng.integers(len(palette))], np.float32)
+    return colour * rng.uniform(1 - jitter, 1 + jitter)
+
+
+# ---------------------------------------------------------------------------
+# Dental bitewing X-ray
+# ---------------------------------------------------------------------------
+
+_ENAMEL, _DENTIN, _PULP, _CARIES = 1, 2, 3, 4
+_DENTAL_GREY = np.array([0.0, 0.86, 0.63, 0.36, 0.32], np.float32)  # per class (bg unused)
+
+
+def _tooth(label, yy, xx, rng, cy, cx, ry, rx, angle, root_dir) -> None:
+    """Draw one tooth (crown centre (cy, cx); roots towards ``root_dir`` = +1 down / -1 up)."""
+    v, u = _rotate(yy, xx, cy, cx, angle)
+    v = v * root_dir  # v grows from the biting surface towards the root tips
+    t = max(0.22 * ry, 1.5)  # enamel thickness
+    cusps = 1 + 0.1 * np.cos(2 * np.pi * u / rx) * (v < 0)
+    crown = _ellipse(v, u, 0, 0, ry * cusps, rx, power=2.8)
+    inner = _ellipse(v, u, 0.45 * t, 0, ry - t, rx - 0.8 * t, power=2.8)
+    enamel = crown & ~inner & (v < 0.45 * ry)
+
+    neck, length = 0.3 * ry, rng.uniform(2.3, 3.0) * ry
+    tip = neck + length
+    centres = [-0.42 * rx, 0.42 * rx] if rng.random() < 0.6 else [0.0]
+    half = 0.75 * rx / len(centres) + 0.1 * rx
+    tooth, canals = crown.copy(), np.zeros_like(crown)
+    for c in centres:
+        a = c * rng.uniform(1.0, 1.4) + rng.uniform(-0.1, 0.1) * rx  # apex position
+        tooth |= _polygon(v, u, [(neck, c - half), (neck, c + half), (tip, a + 0.18 * rx), (tip, a - 0.18 * rx)])
+        tooth |= _ellipse(v, u, tip, a, 0.18 * rx, 0.18 * rx)
+        cw = max(0.1 * rx, 1.0)
+        canals |= _polygon(v, u, [(0.0, c - cw), (0.0, c + cw), (tip - 0.1 * length, a + 0.4 * cw), (tip - 0.1 * length, a - 0.4 * cw)])
+    chamber = _ellipse(v, u, 0.25 * ry, 0, 0.38 * ry, 0.3 * rx + 0.42 * rx * (len(centres) - 1))
+    pulp = (chamber & inner | canals) & tooth & ~enamel
+
+    label[tooth] = _DENTIN
+    label[enamel] = _ENAMEL
+    label[pulp] = _PULP
+    if rng.random() < 0.3:  # caries: rare, usually on a side (interproximal) surface
+        if rng.random() < 0.75:
+            side = rng.choice([-1.0, 1.0])
+            cv, cu = -rng.uniform(0.0, 0.45) * ry, side * 0.95 * rx
+        else:
+            cv, cu = -0.95 * ry, rng.uniform(-0.4, 0.4) * rx
+        lesion = _ellipse(v, u, cv, cu, rng.uniform(0.2, 0.35) * ry, rng.uniform(0.2, 0.35) * rx)
+        label[lesion & crown & ~pulp] = _CARIES
+
+
+def dental_xray(seed: int = 0, size: tuple[int, int] = (128, 192)) -> Sample:
+    """Synthetic bitewing X-ray: upper and lower teeth on a dark background, 5 classes."""
+    h, w = _check_size(size, 32)
+    rng = np.random.default_rng(seed)
+    yy, xx = _grid(h, w)
+    label = np.zeros((h, w), np.uint8)
+
+    # Biting plane (slightly curved) and tooth dimensions relative to the image height.
+    plane0, bend = h * rng.uniform(0.45, 0.55), h * rng.uniform(-0.05, 0.08)
+    def plane(x):
+        return plane0 + bend * ((x - w / 2) / (w / 2)) ** 2
+    spacing, gap = h * rng.uniform(0.27, 0.33), h * rng.uniform(0.02, 0.06)
+    ry = h * rng.uniform(0.1, 0.12)
+    for root_dir in (-1, 1):  # upper row (roots up), lower row (roots down)
+        x = rng.uniform(-0.3, 0.3) * spacing
+        while x < w + spacing / 2:
+            rx = spacing * rng.uniform(0.42, 0.47)
+            slope = 2 * bend * (x - w / 2) / (w / 2) ** 2
+            cy = plane(x) + root_dir * (gap / 2 + ry * rng.uniform(0.95, 1.05))
+            angle = np.arctan(slope) + rng.uniform(-0.08, 0.08)
+            _tooth(label, yy, xx, rng, cy, x, ry, rx, angle, root_dir)
+            x += spacing * rng.uniform(0.95, 1.05)
+
+    # Background: dark soft tissue near the biting plane, textured bone around the roots.
+    crest = np.abs(yy - plane(xx)) - (gap / 2 + 1.7 * ry)
+    bone = 1 / (1 + np.exp(-crest / 2.5))
+    trabecular = _fractal(rng, (h, w), 4)
+    background = 0.08 + 0.05 * _noise(rng, (h, w), w / 4) ** 2 + bone * (0.17 + 0.05 * trabecular)
+
+    grey = np.where(label == 0, background, _DENTAL_GREY[label])
+    grey = grey * (1 + 0.06 * _noise(rng, (h, w), 6)) + 0.04 * _noise(rng, (h, w), 2)
+    grey = _blur(grey, 1, passes=2)
+    vignette = 1 - 0.25 * (((yy - h / 2) / h) ** 2 + ((xx - w / 2) / w) ** 2)
+    grey = grey * vignette * rng.uniform(0.9, 1.1)
+    image = np.repeat(_finish(grey, rng, grain=0.03)[..., None], 3, axis=2)  # grey film grain
+    return Sample(
+        name="dental-xray",
+        image=image,
+        mask=label,
+        class_names=DENTAL_CLASSES,
+        description="Synthetic stand-in for a bitewing dental X-ray from the ISBI 2015 "
+        "dental X-ray analysis challenge (enamel, dentin, pulp, occasional caries).",
+    )
+
+
+# ---------------------------------------------------------------------------
+# Eczema skin photo
+# ---------------------------------------------------------------------------
+
+_SKIN_TONES = np.array(
+    [[0.96, 0.82, 0.72], [0.91, 0.73, 0.61], [0.80, 0.60, 0.46],
+     [0.66, 0.46, 0.33], [0.50, 0.34, 0.24], [0.36, 0.24, 0.17]], np.float32,
+)  # light to dark
+_BACKDROPS = [(0.10, 0.10, 0.12), (0.18, 0.21, 0.28), (0.32, 0.31, 0.29), (0.45, 0.46, 0.48), (0.16, 0.24, 0.22)]
+
+
+def eczema(seed: int = 0, size: tuple[int, int] = (128, 128)) -> Sample:
+    """Synthetic close-up of a limb with eczema plaques: background, healthy skin, eczema."""
+    h, w = _check_size(size, 32)
+    rng = np.random.default_rng(seed)
+    yy, xx = _grid(h, w)
+    s = min(h, w)
+
+    # Backdrop: dark or neutral cloth with a soft gradient.
+    img = _textured(_pick(rng, _BACKDROPS), (0.1, _noise(rng, (h, w), s / 6)), (0.15, yy / h - 0.5))
+
+    # Skin region: a limb crossing the frame at a random angle, with a slightly wavy outline.
+    v, u = _rotate(yy, xx, h * rng.uniform(0.4, 0.6), w * rng.uniform(0.4, 0.6), rng.uniform(-0.9, 0.9))
+    half_width = s * rng.uniform(0.32, 0.55)
+    across = u / half_width + 0.04 * _noise(rng, (h, w), s / 5)
+    skin = np.abs(across) <= 1.0
+
+    tone = rng.uniform(0, len(_SKIN_TONES) - 1)
+    i = int(tone)
+    skin_rgb = _mix(_SKIN_TONES[i], _SKIN_TONES[min(i + 1, len(_SKIN_TONES) - 1)], tone - i)
+    shade = 0.72 + 0.28 * np.sqrt(np.clip(1 - across**2, 0, 1)) + 0.05 * np.clip(across, -1, 1)
+    creases = np.abs(np.sin(v * rng.uniform(0.25, 0.4) + 2 * _noise(rng, (h, w), s / 4))) < 0.06
+    pores = _noise(rng, (h, w), 1.2) > 2.2
+    skin_img = _textured(skin_rgb, (0.05, _noise(rng, (h, w), 2)), (0.04, _noise(rng, (h, w), 8)))
+    skin_img *= (shade - 0.07 * creases - 0.1 * pores)[..., None]
+
+    # Eczema plaques: irregular blobs centred on random skin pixels, plus small satellite papules.
+    plaque = np.zeros((h, w), bool)
+    skin_idx = np.flatnonzero(skin)
+    for _ in range(rng.integers(1, 4)):
+        cy, cx = np.unravel_index(skin_idx[rng.integers(len(skin_idx))], (h, w))
+        r = s * rng.uniform(0.08, 0.2)
+        pv, pu = _rotate(yy, xx, cy, cx, rng.uniform(0, np.pi))
+        dist = np.hypot(pv / (r * rng.uniform(0.6, 1.0)), pu / r) + 0.3 * _noise(rng, (h, w), r / 2.5)
+        plaque |= dist < 1.0
+        for _ in range(rng.integers(2, 8)):
+            angle, rad = rng.uniform(0, 2 * np.pi), r * rng.uniform(1.0, 1.6)
+            pr = rng.uniform(1.0, 0.15 * r + 1.5)
+            plaque |= _ellipse(yy, xx, cy + rad * np.sin(angle), cx + rad * np.cos(angle), pr, pr)
+    plaque &= skin
+
+    # Plaque look: reddish (darker / violaceous on dark skin), blotchy, with scales and crusts.
+    lum = float(skin_rgb.mean())
+    inflamed = np.clip(0.75 + 0.2 * _noise(rng, (h, w), 5), 0.3, 1.0)
+    red = np.array([0.80, 0.22, 0.24], np.float32) * (0.45 + 0.6 * lum)
+    lesion = _mix(skin_img, red * shade[..., None], 0.75 * inflamed)
+    lesion = _mix(lesion, np.full(3, 0.3 + 0.6 * lum, np.float32), 0.45 * (_noise(rng, (h, w), 1.5) > 1.2))
+    lesion = _mix(lesion, np.array([0.35, 0.1, 0.08], np.float32), 0.6 * (_noise(rng, (h, w), 2) < -1.8))
+    edge = _blur(plaque, 1, passes=2)  # erythema fades softly across the plaque border
+    skin_img = _mix(skin_img, lesion, edge)
+
+    label = np.where(skin, 1, 0).astype(np.uint8)
+    label[plaque] = 2
+    img = np.where(skin[..., None], skin_img, img)
+    img = _mix(img, _blur(img, 1), 0.6)
+    return Sample(
+        name="eczema",
+        image=_finish(img * rng.uniform(0.9, 1.1), rng, grain=0.015),
+        mask=label,
+        class_names=ECZEMA_CLASSES,
+        description="Synthetic stand-in for a clinical skin photo used for eczema "
+        "detection, with reddish textured eczema plaques on healthy skin.",
+    )
+
+
+# ---------------------------------------------------------------------------
+# Street scene (KITTI / Cityscapes)
+# ---------------------------------------------------------------------------
+
+_FACADES = [(0.76, 0.66, 0.50), (0.58, 0.57, 0.56), (0.58, 0.30, 0.22), (0.84, 0.80, 0.72),
+            (0.80, 0.68, 0.40), (0.48, 0.52, 0.60), (0.70, 0.50, 0.40)]
+_CAR_PAINT = [(0.85, 0.85, 0.86), (0.60, 0.62, 0.64), (0.08, 0.08, 0.09), (0.30, 0.31, 0.33),
+              (0.60, 0.08, 0.08), (0.12, 0.22, 0.50), (0.10, 0.25, 0.18), (0.70, 0.62, 0.50)]
+_CLOTHES = [(0.10, 0.12, 0.20), (0.08, 0.08, 0.08), (0.75, 0.20, 0.15), (0.85, 0.85, 0.80),
+            (0.20, 0.45, 0.65), (0.85, 0.65, 0.15), (0.35, 0.30, 0.25), (0.55, 0.55, 0.58)]
+_LEAVES = [(0.18, 0.33, 0.12), (0.26, 0.42, 0.16), (0.14, 0.26, 0.14), (0.34, 0.42, 0.18)]
+
+
+class _Street:
+    """Pinhole camera over a flat street; objects are drawn in metres and projected."""
+
+    def __init__(self, rng, h, w):
+        self.rng, self.h, self.w = rng, h, w
+        self.yy, self.xx = _grid(h, w)
+        self.img = np.zeros((h, w, 3), np.float32)
+        self.label = np.full((h, w), _SKY, np.uint8)
+        self.instance = np.zeros((h, w), np.int32)  # cars/persons, numbered far to near
+        self.count = 0
+        self.fine = _noise(rng, (h, w), 1.3)  # pixel-scale texture shared by all surfaces
+        self.coarse = _noise(rng, (h, w), max(h, w) / 10)
+        self.f = 0.8 * w  # focal length in pixels
+        self.vx, self.vy = w * rng.uniform(0.4, 0.6), h * rng.uniform(0.4, 0.5)
+        self.cam = rng.uniform(1.3, 1.8)  # camera height in metres
+        self.road = (-rng.uniform(4.0, 8.5), rng.uniform(1.8, 5.0))
+        self.walk = (self.road[0] - rng.uniform(2.0, 4.5), self.road[1] + rng.uniform(2.0, 4.5))
+        self.fog = rng.uniform(100, 300)
+
+    def haze(self, rgb, z):
+        return _mix(rgb, self.horizon_rgb, 1 - np.exp(-np.asarray(z, np.float32) / self.fog))
+
+    def project(self, x, z, half_width, height):
+        """Crop around an object standing at ground point (x, z) metres.
+
+        Returns the crop's slices and its object-frame coordinates ``(v, u)``:
+        metres above the ground and to the right of the object's centre.
+        """
+        s = self.f / z
+        px, gy = self.vx + x * s, self.vy + self.cam * s
+        y0, y1 = np.clip([gy - height * s - 1, gy + 0.3 * s + 2], 0, self.h).astype(int)
+        x0, x1 = np.clip([px - half_width * s - 1, px + half_width * s + 2], 0, self.w).astype(int)
+        crop = np.s_[y0:y1, x0:x1]
+        return crop, (gy - self.yy[crop]) / s, (self.xx[crop] - px) / s
+
+    def sky(self):
+        rng, yy = self.rng, self.yy
+        if rng.random() < 0.3:  # overcast
+            top, self.horizon_rgb = np.array([0.62, 0.64, 0.68]), np.array([0.80, 0.81, 0.83])
+        else:
+            top, self.horizon_rgb = np.array([0.30, 0.50, 0.82]), np.array([0.72, 0.82, 0.93])
+        top, self.horizon_rgb = top * rng.uniform(0.9, 1.05), self.horizon_rgb * rng.uniform(0.9, 1.05)
+        sky = _mix(top, self.horizon_rgb, np.clip(yy / self.vy, 0, 1))
+        clouds = np.clip(_fractal(self.rng, (self.h, self.w), self.w / 5) - rng.uniform(0.3, 1.2), 0, 1)
+        self.img[:] = _mix(sky, np.full(3, 0.95), 0.8 * clouds)
+        for _ in range(rng.integers(4, 10)):  # distant skyline around the vanishing point
+            bw, bh = self.w * rng.uniform(0.03, 0.1), self.h * rng.uniform(0.03, 0.16)
+            bx = self.vx + self.w * rng.uniform(-0.35, 0.35)
+            y0, y1 = int(max(self.vy - bh, 0)), int(self.vy + 1)
+            x0, x1 = int(np.clip(bx - bw / 2, 0, self.w)), int(np.clip(bx + bw / 2, 0, self.w))
+            self.img[y0:y1, x0:x1] = _mix(_pick(rng, _FACADES), self.horizon_rgb, 0.55)
+            self.label[y0:y1, x0:x1] = _BUILDING
+
+    def ground(self):
+        rng, yy, xx = self.rng, self.yy, self.xx
+        dy = yy - self.vy
+        ground = dy > 0.5
+        z = self.f * self.cam / np.where(ground, dy, 1.0)
+        x = (xx - self.vx) * self.cam / np.where(ground, dy, 1.0)
+        (rl, rr), (wl, wr) = self.road, self.walk
+        road = ground & (x >= rl) & (x <= rr)
+        walk = ground & ~road & (x >= wl) & (x <= wr)
+
+        asphalt = _textured(np.full(3, rng.uniform(0.24, 0.36)) * (1, 1, 1.05), (0.08, self.coarse), (0.07, self.fine))
+        lines = (np.abs(x - (rl + 0.25)) < 0.07) | (np.abs(x - (rr - 0.25)) < 0.07)
+        for m in np.arange(rr - 3.5, rl + 1.5, -3.5):  # dashed lane boundaries
+            lines |= (np.abs(x - m) < 0.08) & (z % 10 < 4)
+        asphalt = _mix(asphalt, np.full(3, 0.82), 0.9 * lines)
+        _paint(self.img, self.label, road, self.haze(asphalt, z), _ROAD)
+
+        tint = np.array([(1, 1, 1), (1.05, 1, 0.92), (1.1, 0.93, 0.86)][rng.integers(3)])
+        tile = rng.uniform(0.4, 0.8)
+        joints = (x % tile < 0.05) | (z % tile < 0.05)
+        curb = (np.abs(x - rl) < 0.25) | (np.abs(x - rr) < 0.25)
+        paving = _textured(rng.uniform(0.5, 0.66) * tint, (0.06, self.coarse), (0.06, self.fine), (-0.15, joints), (0.15, curb))
+        _paint(self.img, self.label, walk, self.haze(paving, z), _SIDEWALK)
+
+    def facades(self):
+        """Rows of buildings along both sides, with windows, receding to the vanishing point."""
+        rng, n = self.rng, 40
+        palette = np.array(_FACADES, np.float32)
+        for xb, light in ((self.walk[0], rng.uniform(0.8, 1.05)), (self.walk[1], rng.uniform(0.6, 0.9))):
+            ends = np.cumsum(rng.uniform(6, 22, n))
+            starts = np.concatenate([[0.0], ends[:-1]])
+            heights, period = rng.uniform(5, 18, n), rng.uniform(2.5, 4.0, n)
+            floor = rng.uniform(2.8, 3.6, n)
+            colours = palette[rng.integers(len(palette), size=n)] * rng.uniform(0.85, 1.1, (n, 1)) * light
+            d = (self.xx - self.vx) / xb  # > 0 on this side of the street
+            side = d > 1e-3
+            d = np.where(side, d, 1.0)
+            z, y = self.f / d, self.cam - (self.yy - self.vy) / d  # depth and height on the facade
+            seg = np.minimum(np.searchsorted(ends, z), n - 1)
+            facade = side & (y >= 0) & (y <= heights[seg])
+            along, up = z - starts[seg], y % floor[seg]
+            window = (
+                (along % period[seg] > 0.3 * period[seg]) & (along % period[seg] < 0.75 * period[seg])
+                & (along > 1.0) & (ends[seg] - z > 1.0)
+                & (up > 0.9) & (up < floor[seg] - 0.7) & (y > 1.5) & (y < heights[seg] - 1.0)
+            )
+            wall = _textured(colours[seg], (0.05, self.coarse), (0.05, self.fine), (0.15, y > heights[seg] - 0.4))
+            glass = _mix(np.array([0.1, 0.13, 0.18]), self.horizon_rgb, 0.25 + 0.15 * self.coarse)
+            rgb = np.where(window[..., None], glass, wall)
+            _paint(self.img, self.label, facade, self.haze(rgb, z), _BUILDING)
+
+    def tree(self, x, z):
+        rng = self.rng
+        trunk_h, r = rng.uniform(1.8, 3.0), rng.uniform(1.2, 2.4)
+        cv = trunk_h + 0.8 * r
+        crop, v, u = self.project(x, z, 1.3 * r, cv + 1.3 * r)
+        theta = np.arctan2(v - cv, u)
+        wobble = 1 + 0.12 * np.sin(5 * theta + rng.uniform(0, 6)) + 0.08 * np.sin(11 * theta + rng.uniform(0, 6))
+        crown = np.hypot(u, (v - cv) / 1.1) < r * wobble
+        trunk = _rect(v, u, 0, cv, -0.15, 0.15) & ~crown
+        shade = np.clip(0.85 + 0.3 * (v - cv) / r, 0.5, 1.2)
+        leaves = _textured(self.haze(_pick(rng, _LEAVES), z), (0.35, self.fine[crop]), (0.15, self.coarse[crop]))
+        img, label = self.img[crop], self.label[crop]
+        _paint(img, label, crown, leaves * shade[..., None], _VEGETATION)
+        _paint(img, label, trunk, self.haze(np.array([0.3, 0.22, 0.15]), z), _VEGETATION)
+        self.instance[crop][crown | trunk] = 0
+
+    def car(self, x, z):
+        rng = self.rng
+        cw, ch = rng.uniform(1.7, 1.95), rng.uniform(1.35, 1.65)
+        hw, belt = cw / 2, 0.58 * ch
+        crop, v, u = self.project(x, z, 0.7 * cw, ch)
+        wheels = _rect(v, u, 0, 0.45, -hw + 0.02, -hw + 0.35) | _rect(v, u, 0, 0.45, hw - 0.35, hw - 0.02)
+        body = _rect(v, u, 0.3, belt, -hw, hw)
+        cabin = _polygon(v, u, [(belt, -0.46 * cw), (belt, 0.46 * cw), (ch, 0.36 * cw), (ch, -0.36 * cw)])
+        glass = _polygon(v, u, [(belt + 0.05, -0.4 * cw), (belt + 0.05, 0.4 * cw), (ch - 0.07, 0.32 * cw), (ch - 0.07, -0.32 * cw)])
+        lights = _rect(v, u, 0.42 * ch, 0.5 * ch, -0.48 * cw, -0.33 * cw) | _rect(v, u, 0.42 * ch, 0.5 * ch, 0.33 * cw, 0.48 * cw)
+        plate = _rect(v, u, 0.3 * ch, 0.37 * ch, -0.12 * cw, 0.12 * cw)
+        car = body | cabin | wheels
+        self.img[crop][_ellipse(v, u, 0, 0, 0.2, 0.65 * cw) & ~car] *= 0.6  # shadow on the road
+        paint = _textured(_pick(rng, _CAR_PAINT), (0.04, self.fine[crop]), (0.1, (v > belt - 0.1) & (v < belt)))
+        rgb = np.where(glass[..., None], _mix(np.array([0.08, 0.1, 0.13]), self.horizon_rgb, 0.2), paint)
+        rgb = np.where(wheels[..., None] & ~body[..., None], 0.06, rgb)
+        rgb = np.where(lights[..., None], np.array([0.75, 0.08, 0.06]), rgb)
+        rgb = np.where(plate[..., None], 0.85, rgb)
+        self.draw_instance(crop, car, self.haze(rgb, z), _CAR)
+
+    def person(self, x, z):
+        rng = self.rng
+        s = rng.uniform(1.55, 1.9) / 1.75
+        crop, v, u = self.project(x, z, 0.35 * s, 1.8 * s)
+        legs = _rect(v, u, 0, 0.86 * s, -0.17 * s, -0.01 * s) | _rect(v, u, 0, 0.86 * s, 0.01 * s, 0.17 * s)
+        torso = _rect(v, u, 0.82 * s, 1.45 * s, -0.21 * s, 0.21 * s)
+        arms = _rect(v, u, 0.8 * s, 1.42 * s, -0.29 * s, -0.21 * s) | _rect(v, u, 0.8 * s, 1.42 * s, 0.21 * s, 0.29 * s)
+        head = _ellipse(v, u, 1.6 * s, 0, 0.14 * s, 0.1 * s) | _rect(v, u, 1.42 * s, 1.5 * s, -0.05 * s, 0.05 * s)
+        hair = head & (v > 1.63 * s)
+        rgb = np.where(legs[..., None], _pick(rng, _CLOTHES), _pick(rng, _CLOTHES))
+        rgb = np.where(head[..., None], _SKIN_TONES[rng.integers(len(_SKIN_TONES))], rgb)
+        rgb = np.where(hair[..., None], _pick(rng, [(0.08, 0.06, 0.05), (0.35, 0.25, 0.15), (0.6, 0.5, 0.35)]), rgb)
+        rgb = _textured(self.haze(rgb, z), (0.05, self.fine[crop]))
+        self.draw_instance(crop, legs | torso | arms | head, rgb, _PERSON)
+
+    def draw_instance(self, crop, where, rgb, cls):
+        """Paint a car/person and give it the next (nearer) instance number."""
+        _paint(self.img[crop], self.label[crop], where, rgb, cls)
+        self.count += 1
+        self.instance[crop][where] = self.count
+
+    def objects(self):
+        """Trees on the sidewalks, cars in the lanes and rarely a pedestrian, painted far to near."""
+        rng, (rl, rr), (wl, wr) = self.rng, self.road, self.walk
+        items = []
+        for lo, hi in ((wl, rl), (rr, wr)):
+            for _ in range(rng.integers(0, 5)):
+                items.append((rng.uniform(5, 70), self.tree, lo + (hi - lo) * rng.uniform(0.2, 0.6)))
+        lanes = np.arange(rr - 1.75, rl + 1.0, -3.5)
+        taken = []
+        for _ in range(rng.integers(1, 6)):
+            lane, z = lanes[rng.integers(len(lanes))], rng.uniform(6, 35)
+            if all(lane != other or abs(z - zz) > 7 for other, zz in taken):
+                taken.append((lane, z))
+                items.append((z, self.car, lane + rng.uniform(-0.3, 0.3)))
+        if rng.random() < 0.3:
+            lo, hi = ((wl, rl), (rr, wr))[rng.integers(2)]
+            items.append((rng.uniform(5, 20), self.person, lo + (hi - lo) * rng.uniform(0.2, 0.8)))
+        for z, draw, x in sorted(items, key=lambda item: -item[0]):
+            draw(x, z)
+
+    def ignore_band(self):
+        """Mark a 1-pixel band around each car/person (on the far side of each boundary) as ignore."""
+        band = _max3(self.instance) > self.instance
+        label = self.label.copy()
+        label[band] = IGNORE_INDEX
+        # Keep only band pixels that still touch a labelled car/person pixel.
+        thing = np.isin(label, (_CAR, _PERSON))
+        orphan = band & ~(_max3(thing.astype(np.uint8)) > 0)
+        label[orphan] = self.label[orphan]
+        self.label = label
+
+
+def street_scene(seed: int = 0, size: tuple[int, int] = (96, 160)) -> Sample:
+    """Synthetic driving-camera view: road, sidewalks, buildings, trees, sky, cars, people."""
+    h, w = _check_size(size, 48)
+    rng = np.random.default_rng(seed)
+    scene = _Street(rng, h, w)
+    scene.sky()
+    scene.ground()
+    scene.facades()
+    scene.objects()
+    scene.ignore_band()
+    img = _mix(scene.img, _blur(scene.img, 1), 0.5) * rng.uniform(0.85, 1.1)
+    return Sample(
+        name="street",
+        image=_finish(img, rng, grain=0.02),
+        mask=scene.label,
+        class_names=STREET_CLASSES,
+        description="Synthetic stand-in for a street-level driving photo as in KITTI or "
+        "Cityscapes, with a 1-pixel ignore band around cars and people.",
+    )
+
+
+def street_dataset(n: int, seed: int = 0, size: tuple[int, int] = (64, 96)) -> tuple[np.ndarray, np.ndarray]:
+    """Stack ``n`` street scenes: images (n, H, W, 3) float32 and masks (n, H, W) uint8.
+
+    Image ``i`` is ``street_scene(seed + i, size)``.
+    """
+    if not _is_int(n) or n < 1:
+        raise ValueError(f"expected n to be an int >= 1, got {n!r}")
+    h, w = _check_size(size, 48)
+    images = np.empty((n, h, w, 3), np.float32)
+    masks = np.empty((n, h, w), np.uint8)
+    for i in range(n):
+        sample = street_scene(seed + i, (h, w))
+        images[i], masks[i] = sample.image, sample.mask
+    return images, masks
+
+
+SAMPLES = {"dental-xray": dental_xray, "eczema": eczema, "street": street_scene}
+
+
+def load(name: str, seed: int = 0, **kwargs) -> Sample:
+    """Generate the sample called ``name`` (a key of :data:`SAMPLES`); kwargs go to the generator."""
+    if name not in SAMPLES:
+        raise ValueError(f"unknown sample name: expected one of {sorted(SAMPLES)}, got {name!r}")
+    return SAMPLES[name](seed=seed, **kwargs)

@@ -1,0 +1,162 @@
+"""Rules every lesson notebook follows; the tests (and ``course validate``) check them.
+
+An exercise named ``X`` is a solution cell with ``grade_id`` ``X`` and two test cells,
+``X-visible-tests`` (students run them) and ``X-hidden-tests`` (a ``BEGIN HIDDEN TESTS``
+block, run only when grading). docs/authoring.md explains the conventions.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import nbformat
+
+from . import colab
+
+VISIBLE, HIDDEN = "-visible-tests", "-hidden-tests"
+HIDDEN_MARKER, SOLUTION_MARKERS = "BEGIN HIDDEN TESTS", ("BEGIN SOLUTION", "END SOLUTION")
+
+
+def nbgrader_meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def is_test_cell(cell) -> bool:
+    meta = nbgrader_meta(cell)
+    return bool(meta.get("grade")) and not meta.get("solution") and cell.cell_type == "code"
+
+
+def is_solution_cell(cell) -> bool:
+    return bool(nbgrader_meta(cell).get("solution"))
+
+
+def check_notebook(nb, path: str) -> list[str]:
+    """Static rules for a solution notebook at repository path ``path``; returns the problems."""
+    problems = _check_colab_cells(nb, path) + _check_grade_ids(nb) + _check_exercises(nb)
+    problems += _check_points(nb)
+    for cell in nb.cells:
+        if is_test_cell(cell):
+            problems += [f"test cell {nbgrader_meta(cell)['grade_id']!r}: {p}" for p in _check_test_source(cell.source)]
+    return [f"{path}: {p}" for p in problems]
+
+
+def check_outputs(nb, path: str) -> list[str]:
+    """Rules on an executed solution: no errors; test cells print nothing to stderr and
+    end without a value (nbgrader would score either as a failure or as partial credit)."""
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        name = nbgrader_meta(cell).get("grade_id", f"cell {index}")
+        for out in cell.get("outputs", []):
+            if out.output_type == "error":
+                problems.append(f"{name} raised {out.ename}: {out.evalue}")
+            elif is_test_cell(cell) and out.output_type == "stream" and out.name == "stderr":
+                problems.append(f"test cell {name} writes to stderr (nbgrader scores that 0): {out.text[:200]!r}")
+            elif is_test_cell(cell) and out.output_type == "execute_result":
+                problems.append(f"test cell {name} ends with a value (nbgrader reads it as partial credit)")
+    return [f"{path}: {p}" for p in problems]
+
+
+def unexpected_errors(nb, path: str) -> list[str]:
+    """Cells of an executed *student* notebook that failed although they are neither an
+    exercise nor a test: setup, prose code and widgets must always run."""
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or is_solution_cell(cell) or is_test_cell(cell):
+            continue
+        for out in cell.get("outputs", []):
+            if out.output_type == "error":
+                first = cell.source.splitlines()[0] if cell.source else ""
+                problems.append(f"{path}: cell {index} ({first!r}) raised {out.ename}: {out.evalue}")
+    return problems
+
+
+def check_tree(root: Path) -> list[str]:
+    """Static rules for every solution notebook of the course at ``root``."""
+    problems = []
+    for path in sorted((root / "solutions").glob("*/*.ipynb")):
+        rel = path.relative_to(root).as_posix()
+        problems += check_notebook(nbformat.read(path, as_version=4), rel)
+    return problems
+
+
+def _check_colab_cells(nb, path: str) -> list[str]:
+    copy = nbformat.from_dict(nb)
+    try:
+        changed = colab.stamp(copy, path)
+    except ValueError as error:
+        return [str(error).removeprefix(f"{path}: ")]
+    return ["the Colab badge or setup cell is not up to date; run `course badges`"] if changed else []
+
+
+def _check_grade_ids(nb) -> list[str]:
+    seen, problems = set(), []
+    for cell in nb.cells:
+        meta = nbgrader_meta(cell)
+        if not meta:
+            continue
+        gid = meta.get("grade_id")
+        if not gid:
+            problems.append("an nbgrader cell has no grade_id")
+        elif gid in seen:
+            problems.append(f"grade_id {gid!r} is used twice")
+        seen.add(gid)
+    return problems
+
+
+def _check_exercises(nb) -> list[str]:
+    problems = []
+    solutions = {nbgrader_meta(c)["grade_id"]: c for c in nb.cells if is_solution_cell(c) and nbgrader_meta(c).get("grade_id")}
+    tests = {nbgrader_meta(c)["grade_id"]: c for c in nb.cells if is_test_cell(c) and nbgrader_meta(c).get("grade_id")}
+    for name, cell in solutions.items():
+        if not all(marker in cell.source for marker in SOLUTION_MARKERS):
+            problems.append(f"solution cell {name!r} lacks the ### BEGIN/END SOLUTION markers")
+        visible, hidden = tests.get(name + VISIBLE), tests.get(name + HIDDEN)
+        if visible is None:
+            problems.append(f"exercise {name!r} has no visible tests (a test cell {name + VISIBLE!r})")
+        elif HIDDEN_MARKER in visible.source:
+            problems.append(f"{name + VISIBLE!r} holds hidden tests; put them in {name + HIDDEN!r}")
+        if hidden is None:
+            problems.append(f"exercise {name!r} has no hidden tests (a test cell {name + HIDDEN!r})")
+        elif HIDDEN_MARKER not in hidden.source:
+            problems.append(f"{name + HIDDEN!r} has no ### {HIDDEN_MARKER} block")
+    for name in tests:
+        owner = name.removesuffix(VISIBLE).removesuffix(HIDDEN)
+        if owner == name or owner not in solutions:
+            problems.append(f"test cell {name!r} belongs to no exercise (expected <exercise>{VISIBLE} "
+                            f"or <exercise>{HIDDEN} after a solution cell <exercise>)")
+    return problems
+
+
+def _check_points(nb) -> list[str]:
+    declared = nb.metadata.get("course", {}).get("points")
+    if declared is None:
+        return ["notebook metadata has no course.points (the lesson's declared total)"]
+    total = sum(float(nbgrader_meta(c).get("points", 0)) for c in nb.cells if nbgrader_meta(c).get("grade"))
+    if total != float(declared):
+        return [f"test cells add up to {total:g} points, but the lesson declares course.points = {declared}"]
+    return []
+
+
+def _check_test_source(source: str) -> list[str]:
+    try:
+        body = ast.parse(_without_magics(source)).body
+    except SyntaxError as error:
+        return [f"does not parse: {error}"]
+    problems = []
+    if not (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)):
+        problems.append("must start with a docstring saying what it checks")
+    for node in ast.walk(ast.Module(body=body, type_ignores=[])):
+        if isinstance(node, ast.Assert) and node.msg is None:
+            problems.append(f"line {node.lineno}: assert without a message")
+    last = body[-1] if body else None
+    if isinstance(last, ast.Expr) and not isinstance(last.value, (ast.Call, ast.Constant)):
+        problems.append("ends with an expression; nbgrader would read its value as partial credit")
+    return problems
+
+
+def _without_magics(source: str) -> str:
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())

@@ -1,0 +1,143 @@
+"""Plotting for every lesson: one class palette, label-map colouring, overlays and figures.
+
+The palette is Okabe and Ito's colour-blind-safe set (with a neutral grey first), so class
+``k`` has the same colour in every lesson. ``show_*`` functions draw a new figure (the
+notebook displays it); ``draw_*`` functions draw onto an axes you pass.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import ListedColormap, to_rgb
+from matplotlib.patches import Patch
+
+from .metrics import IGNORE_INDEX
+
+PALETTE = ("#5f5f5f", "#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00",
+           "#cc79a7", "#000000", "#b8b8b8")
+IGNORE_COLOR = "#ffffff"
+
+
+def use_style() -> None:
+    """Matplotlib settings for the course: crisp pixels, readable titles."""
+    plt.rcParams.update({
+        "figure.dpi": 100, "savefig.dpi": 100, "font.size": 10, "axes.titlesize": 11,
+        "image.interpolation": "nearest", "axes.spines.top": False, "axes.spines.right": False,
+    })
+
+
+def class_colors(num_classes: int) -> np.ndarray:
+    """RGB colours (num_classes, 3) of classes 0..num_classes-1."""
+    if num_classes > len(PALETTE):
+        raise ValueError(f"the palette has {len(PALETTE)} colours, got {num_classes} classes")
+    return np.array([to_rgb(c) for c in PALETTE[:num_classes]])
+
+
+def colorize(mask, num_classes: int, ignore_index: int = IGNORE_INDEX) -> np.ndarray:
+    """Label map (H, W) to an RGB image (H, W, 3); ignored pixels are white."""
+    mask = np.asarray(mask)
+    lut = np.tile(np.array(to_rgb(IGNORE_COLOR)), (256, 1))
+    lut[:num_classes] = class_colors(num_classes)
+    if mask.min() < 0 or mask.max() > 255:
+        raise ValueError(f"a label map holds ids in [0, 255], got values {mask.min()}..{mask.max()}")
+    return lut[mask.astype(np.int64)]
+
+
+def overlay(image, mask, num_classes: int, alpha: float = 0.5,
+            ignore_index: int = IGNORE_INDEX) -> np.ndarray:
+    """Blend class colours over an RGB image (H, W, 3) in [0, 1]; ignored pixels stay as they are."""
+    image = np.asarray(image, dtype=np.float64)
+    if image.shape[:2] != np.shape(mask):
+        raise ValueError(f"image {image.shape[:2]} and mask {np.shape(mask)} must have the same size")
+    colours = colorize(mask, num_classes, ignore_index)
+    weight = alpha * (np.asarray(mask) != ignore_index)[..., None]
+    return (1 - weight) * image + weight * colours
+
+
+def add_legend(ax, class_names, ignore: bool = False, **kwargs) -> None:
+    """A legend of class colours (and of the ignore colour if ``ignore``) on ``ax``."""
+    colours = class_colors(len(class_names))
+    handles = [Patch(facecolor=c, edgecolor="0.3", label=n) for c, n in zip(colours, class_names)]
+    if ignore:
+        handles.append(Patch(facecolor=IGNORE_COLOR, edgecolor="0.3", label=f"ignore ({IGNORE_INDEX})"))
+    kwargs = {"loc": "center left", "bbox_to_anchor": (1.02, 0.5), "frameon": False} | kwargs
+    ax.legend(handles=handles, **kwargs)
+
+
+def draw_label_map(ax, mask, class_names, title: str = "label map") -> None:
+    """Draw a coloured label map with its legend."""
+    ax.imshow(colorize(mask, len(class_names)))
+    ax.set_title(title)
+    ax.set_axis_off()
+    add_legend(ax, class_names, ignore=bool((np.asarray(mask) == IGNORE_INDEX).any()))
+
+
+def show_segmentation(image, mask, class_names, title: str | None = None, pred=None) -> None:
+    """Image, label map and overlay side by side (and the prediction, if given)."""
+    panels = [("image", np.asarray(image)), ("overlay", overlay(image, mask, len(class_names)))]
+    maps = [("label map (target)", mask)] + ([("prediction", pred)] if pred is not None else [])
+    fig, axes = plt.subplots(1, len(panels) + len(maps), figsize=(3.4 * (len(panels) + len(maps)) + 1.5, 3.2))
+    for ax, (name, picture) in zip(axes, panels):
+        ax.imshow(np.clip(picture, 0, 1))
+        ax.set_title(name)
+        ax.set_axis_off()
+    for ax, (name, m) in zip(axes[len(panels):], maps):
+        ax.imshow(colorize(m, len(class_names)))
+        ax.set_title(name)
+        ax.set_axis_off()
+    add_legend(axes[-1], class_names, ignore=bool((np.asarray(mask) == IGNORE_INDEX).any()))
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+
+
+def show_samples(samples) -> None:
+    """One row per sample (objects with name, image, mask, class_names): image, label map, overlay."""
+    fig, axes = plt.subplots(len(samples), 3, figsize=(11, 3.1 * len(samples)), squeeze=False)
+    for row, s in zip(axes, samples):
+        k = len(s.class_names)
+        row[0].imshow(s.image)
+        row[0].set_title(f"{s.name}: image")
+        row[2].imshow(overlay(s.image, s.mask, k))
+        row[2].set_title("overlay")
+        draw_label_map(row[1], s.mask, s.class_names)
+        for ax in row:
+            ax.set_axis_off()
+        row[1].get_legend().remove()
+        add_legend(row[2], s.class_names, ignore=bool((s.mask == IGNORE_INDEX).any()))
+    fig.tight_layout()
+
+
+def draw_confusion_matrix(ax, cm, class_names, normalize: bool = True) -> None:
+    """Confusion matrix (rows: true class, columns: prediction), rows normalised to 1 if asked."""
+    cm = np.asarray(cm, dtype=np.float64)
+    shown = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) if normalize else cm
+    ax.imshow(shown, cmap="Blues", vmin=0, vmax=1 if normalize else None)
+    k = len(class_names)
+    ax.set_xticks(range(k), class_names, rotation=45, ha="right")
+    ax.set_yticks(range(k), class_names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    top = shown.max() if shown.size else 1
+    for (i, j), v in np.ndenumerate(shown):
+        text = f"{v:.2f}" if normalize else f"{int(v)}"
+        ax.text(j, i, text, ha="center", va="center", fontsize=8,
+                color="white" if v > 0.6 * top else "black")
+    ax.set_title("confusion matrix" + (" (each row sums to 1)" if normalize else " (pixels)"))
+
+
+def draw_class_bars(ax, values: dict, class_names, ylabel: str, ylim=(0, 1)) -> None:
+    """Grouped bars: one group per class, one bar per entry of ``values`` (label -> per-class array)."""
+    k, n = len(class_names), len(values)
+    width = 0.8 / n
+    shades = ["#0072b2", "#e69f00", "#009e73", "#cc79a7"]
+    for i, (label, v) in enumerate(values.items()):
+        ax.bar(np.arange(k) + (i - (n - 1) / 2) * width, np.nan_to_num(np.asarray(v, float)),
+               width, label=label, color=shades[i % len(shades)])
+    ax.set_xticks(range(k), class_names, rotation=30, ha="right")
+    ax.set_ylabel(ylabel)
+    if ylim:
+        ax.set_ylim(*ylim)
+    if n > 1:
+        ax.legend(frameon=False)

@@ -1,0 +1,46 @@
+"""Fast mode: one switch, on automatically without a GPU and while grading."""
+
+import pytest
+import torch
+
+from course import config
+
+
+@pytest.fixture
+def env(monkeypatch):
+    monkeypatch.delenv("COURSE_FAST", raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    return monkeypatch
+
+
+@pytest.mark.parametrize("value, expected", [("1", True), ("yes", True), ("0", False), ("off", False)])
+def test_the_switch_forces_fast_mode(env, value, expected):
+    env.setenv("COURSE_FAST", value)
+    assert config.fast_mode() is expected
+    assert config.scaled(full=1000, fast=10) == (10 if expected else 1000)
+
+
+def test_unset_it_follows_the_gpu(env):
+    env.setattr(torch.cuda, "is_available", lambda: False)
+    assert config.fast_mode() is True
+    env.setattr(torch.cuda, "is_available", lambda: True)
+    assert config.fast_mode() is False
+    assert config.device().type == "cuda"
+
+
+def test_grading_is_always_fast_even_on_a_gpu_with_fast_mode_off(env):
+    env.setattr(torch.cuda, "is_available", lambda: True)
+    env.setenv("COURSE_FAST", "0")
+    env.setenv("NBGRADER_EXECUTION", "autograde")
+    assert config.fast_mode() is True
+
+
+def test_a_typo_in_the_switch_is_an_error_not_a_silent_default(env):
+    env.setenv("COURSE_FAST", "fats")
+    with pytest.raises(ValueError, match=r"COURSE_FAST must be one of .* got 'fats'"):
+        config.fast_mode()
+
+
+def test_device_is_the_cpu_without_cuda(env):
+    env.setattr(torch.cuda, "is_available", lambda: False)
+    assert config.device() == torch.device("cpu")
