@@ -14,6 +14,8 @@ PACKAGE = "cnn-segmentation-course"
 
 BADGE_TAG = "colab-badge"
 SETUP_TAG = "setup"
+# The setup cell reports the machine (torch version, GPU): nbval must not compare that.
+NBVAL_IGNORE_TAG = "nbval-ignore-output"
 _BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
 
@@ -58,15 +60,17 @@ def in_colab() -> bool:
 def stamp(nb, path: str, repository: str | None = None, branch: str | None = None) -> bool:
     """Rewrite the badge and setup cells of ``nb`` (in place); return True if anything changed.
 
-    The badge must be the first cell, tagged ``colab-badge``; the setup cell is the first
-    code cell, tagged ``setup``. A notebook without them raises ``ValueError``.
+    The badge must be the first cell, tagged ``colab-badge``; the setup cell is tagged
+    ``setup`` (and gets ``nbval-ignore-output``). A notebook without them raises ``ValueError``.
     """
     badge, setup = _tagged_cell(nb, BADGE_TAG, path), _tagged_cell(nb, SETUP_TAG, path)
     if nb.cells[0] is not badge:
         raise ValueError(f"{path}: the first cell must be the Colab badge (tag {BADGE_TAG!r})")
     wanted = {id(badge): badge_source(path, repository, branch),
               id(setup): setup_source(repository, branch)}
-    changed = False
+    changed = NBVAL_IGNORE_TAG not in setup.metadata["tags"]
+    if changed:
+        setup.metadata["tags"].append(NBVAL_IGNORE_TAG)
     for cell in (badge, setup):
         if cell.source != wanted[id(cell)]:
             cell.source = wanted[id(cell)]

@@ -27,6 +27,7 @@ def test_stamp_writes_the_badge_for_this_notebook_and_the_setup_cell():
             'solutions/01-segmentation/segmentation.ipynb"') in nb.cells[0].source
     assert "git+https://github.com/someone/course@fall-2027" in nb.cells[1].source
     assert nb.cells[2].source == "x = 1"
+    assert nb.cells[1].metadata["tags"] == ["setup", "nbval-ignore-output"]
     assert colab.stamp(nb, PATH, repository="someone/course", branch="fall-2027") is False
     assert colab.badge_path(nb.cells[0].source) == PATH
 
