@@ -25,9 +25,9 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.egg
 # Students get a clear stub to replace.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
-# Lessons' Colab badges open the lesson, not the instructor's solution.
+# Lessons' Colab badges open the lesson, not the instructor's solution; no timing metadata.
 c.GenerateAssignment.preprocessors = (
-    list(GenerateAssignment.class_traits()["preprocessors"].make_dynamic_default()) + ["course.release.RetargetBadge"]
+    list(GenerateAssignment.class_traits()["preprocessors"].make_dynamic_default()) + ["course.release.StudentVersion"]
 )
 
 # nbgrader's default of 30 s per cell is too short for the training lessons; heavy cells

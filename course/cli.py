@@ -4,6 +4,7 @@
     course release --check    fail if lessons/ is stale (CI runs this)
     course badges [--check]   restamp the Colab badge and setup cell of every solution
     course validate           check the authoring rules of every solution notebook
+    course execute [NOTEBOOK ...]  re-run solutions in fast mode and store their outputs
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     bad = sub.add_parser("badges", help="restamp Colab badges and setup cells (slug in course/colab.py)")
     bad.add_argument("--check", action="store_true", help="only check that they are up to date")
     sub.add_parser("validate", help="check the authoring rules of every solution notebook")
+    exe = sub.add_parser("execute", help="re-run solution notebooks in fast mode and store their outputs")
+    exe.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook in solutions/")
     args = parser.parse_args(argv)
 
     from .workspace import find_root
@@ -32,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as error:
         print(f"course: {error}", file=sys.stderr)
         return 2
-    return {"release": _release, "badges": _badges, "validate": _validate}[args.command](root, args)
+    return {"release": _release, "badges": _badges, "validate": _validate,
+            "execute": _execute}[args.command](root, args)
 
 
 def _release(root: Path, args) -> int:
@@ -83,6 +87,16 @@ def _validate(root: Path, args) -> int:
     if not problems:
         print("every solution notebook follows the authoring rules.")
     return 1 if problems else 0
+
+
+def _execute(root: Path, args) -> int:
+    from .execute import refresh_outputs
+
+    for path in args.notebooks or sorted((root / "solutions").glob("*/*.ipynb")):
+        print(f"executing {path} ...", flush=True)
+        refresh_outputs(path)
+    print("Now run `course validate` and `course release`.")
+    return 0
 
 
 if __name__ == "__main__":

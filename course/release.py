@@ -52,11 +52,13 @@ def stale_message(problems: list[str]) -> str:
             f"Regenerate the student versions with `{REGENERATE}` and commit lessons/ with solutions/.")
 
 
-class RetargetBadge(NbGraderPreprocessor):
-    """nbgrader preprocessor: point a lesson's Colab badge at the lesson, not at its solution."""
+class StudentVersion(NbGraderPreprocessor):
+    """nbgrader preprocessor: point a lesson's Colab badge at the lesson, not at its
+    solution, and drop execution timestamps that the solution's run left in cell metadata."""
 
     def preprocess(self, nb, resources):
         for cell in nb.cells:
+            cell.get("metadata", {}).pop("execution", None)
             if "colab-badge" in cell.get("metadata", {}).get("tags", []):
                 cell.source = re.sub(rf"/blob/([^/]+)/{SOURCE}/", rf"/blob/\1/{RELEASE}/", cell.source)
         return nb, resources

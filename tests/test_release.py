@@ -82,4 +82,4 @@ def test_nbgrader_config_points_source_and_release_at_our_folders():
     assert config.CourseDirectory.release_directory == "lessons"
     assert config.Execute.timeout >= 300, "nbgrader's default of 30 s per cell is too short"
     assert config.OverwriteCells.add_missing_cells is True
-    assert json.dumps(config.GenerateAssignment.preprocessors[-1]) == '"course.release.RetargetBadge"'
+    assert json.dumps(config.GenerateAssignment.preprocessors[-1]) == '"course.release.StudentVersion"'
