@@ -20,7 +20,7 @@ def execute(path: Path, allow_errors: bool = False, timeout: int = 600):
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, allow_errors=allow_errors, record_timing=False,
+    client = NotebookClient(nb, timeout=timeout, allow_errors=allow_errors, record_timing=False, store_widget_state=False,
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute(env=os.environ | {FAST_ENV: "1"})
     return nb

@@ -54,9 +54,10 @@ def stale_message(problems: list[str]) -> str:
 
 class StudentVersion(NbGraderPreprocessor):
     """nbgrader preprocessor: point a lesson's Colab badge at the lesson, not at its
-    solution, and drop execution timestamps that the solution's run left in cell metadata."""
+    solution, and drop what the solution's run left in the metadata (timestamps, widget state)."""
 
     def preprocess(self, nb, resources):
+        nb.metadata.pop("widgets", None)
         for cell in nb.cells:
             cell.get("metadata", {}).pop("execution", None)
             if "colab-badge" in cell.get("metadata", {}).get("tags", []):
