@@ -66,6 +66,8 @@ def test_student_versions_hide_solutions_and_hidden_tests_and_lock_the_tests(les
                 visible = sol_cell.source.split("### BEGIN HIDDEN TESTS")[0].rstrip()
                 assert cell.source.rstrip() == visible, "visible part of a test cell must reach students unchanged"
         assert f"blob/main/lessons/{lesson}/{name}" in student.cells[0].source
+        assert "widgets" not in student.metadata
+        assert not any("execution" in c.metadata for c in student.cells), "timing metadata left in the lesson"
 
 
 def test_outside_a_checkout_the_command_says_where_to_run(tmp_path, monkeypatch, capsys):

@@ -1,0 +1,71 @@
+"""Wiring shared by every explorer: controls in, one redrawn matplotlib figure out."""
+
+from __future__ import annotations
+
+import io
+from typing import Callable
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+
+class Explorer:
+    """Controls whose changes redraw one figure.
+
+    ``render(**values)`` receives the current value of every control (by name) and returns
+    a new matplotlib Figure; the explorer shows it in an Output widget below the controls.
+    ``extra`` widgets (a text line, a grid of buttons) are placed between the controls and
+    the figure. In a notebook, display the explorer as the last expression of a cell.
+    Tests and benchmarks set ``controls[name].value`` and read ``figure`` (the last one drawn).
+    """
+
+    def __init__(self, controls: dict[str, widgets.Widget], render: Callable[..., Figure],
+                 extra: list[widgets.Widget] | None = None, columns: int = 3):
+        self.controls = controls
+        self.render = render
+        self.output = widgets.Output()
+        self.figure: Figure | None = None
+        self.redraws = 0
+        rows = [widgets.HBox(list(controls.values())[i:i + columns])
+                for i in range(0, len(controls), columns)]
+        self.widget = widgets.VBox(rows + list(extra or []) + [self.output])
+        for control in controls.values():
+            control.observe(self.refresh, names="value")
+        self.refresh()
+
+    def values(self) -> dict:
+        """Current value of every control, by name."""
+        return {name: control.value for name, control in self.controls.items()}
+
+    def refresh(self, change=None) -> None:
+        """Recompute and redraw (called on every control change)."""
+        figure = self.render(**self.values())
+        self.figure = figure
+        self.redraws += 1
+        with self.output:
+            self.output.clear_output(wait=True)
+            _show(figure)
+        plt.close(figure)
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def render_png(figure: Figure) -> bytes:
+    """The figure as PNG bytes, as the notebook's inline backend renders it."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def _show(figure: Figure) -> None:
+    from IPython import get_ipython
+
+    if get_ipython() is None:  # plain Python (tests, benchmarks): nothing to display to
+        return
+    from IPython.display import display
+
+    display(figure)
