@@ -15,6 +15,7 @@ import nbformat
 from . import colab
 
 VISIBLE, HIDDEN = "-visible-tests", "-hidden-tests"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 HIDDEN_MARKER, SOLUTION_MARKERS = "BEGIN HIDDEN TESTS", ("BEGIN SOLUTION", "END SOLUTION")
 
 
@@ -43,12 +44,16 @@ def check_notebook(nb, path: str) -> list[str]:
 
 def check_outputs(nb, path: str) -> list[str]:
     """Rules on an executed solution: no errors; test cells print nothing to stderr and
-    end without a value (nbgrader would score either as a failure or as partial credit)."""
+    end without a value (nbgrader would score either as a failure or as partial credit);
+    cells showing a widget are marked for nbval, which cannot read what Output widgets hold."""
     problems = []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
         name = nbgrader_meta(cell).get("grade_id", f"cell {index}")
+        shows_widget = any(WIDGET_VIEW in out.get("data", {}) for out in cell.get("outputs", []))
+        if shows_widget and not _nbval_ignores(cell):
+            problems.append(f"{name} shows a widget: tag it nbval-ignore-output (nbval cannot read widget outputs)")
         for out in cell.get("outputs", []):
             if out.output_type == "error":
                 problems.append(f"{name} raised {out.ename}: {out.evalue}")
@@ -156,6 +161,11 @@ def _check_test_source(source: str) -> list[str]:
     if isinstance(last, ast.Expr) and not isinstance(last.value, (ast.Call, ast.Constant)):
         problems.append("ends with an expression; nbgrader would read its value as partial credit")
     return problems
+
+
+def _nbval_ignores(cell) -> bool:
+    return ("nbval-ignore-output" in cell.get("metadata", {}).get("tags", [])
+            or cell.source.lstrip().startswith("# NBVAL_IGNORE_OUTPUT"))
 
 
 def _without_magics(source: str) -> str:

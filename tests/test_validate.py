@@ -119,6 +119,15 @@ def test_test_cells_that_write_to_stderr_or_end_with_a_value_are_traps():
     assert "ends with a value (nbgrader reads it as partial credit)" in problems[1]
 
 
+def test_a_cell_showing_a_widget_must_be_marked_for_nbval():
+    view = new_output("display_data", data={validate.WIDGET_VIEW: {"model_id": "x"}, "text/plain": "VBox()"})
+    shown = new_code_cell("explorer()", outputs=[view])
+    nb = new_notebook(cells=[shown])
+    assert "tag it nbval-ignore-output" in validate.check_outputs(nb, "x.ipynb")[0]
+    shown.metadata["tags"] = ["nbval-ignore-output"]
+    assert validate.check_outputs(nb, "x.ipynb") == []
+
+
 def test_only_exercise_and_test_cells_may_fail_in_the_student_version():
     error = new_output("error", ename="NotImplementedError", evalue="", traceback=[])
     nb = new_notebook(cells=[

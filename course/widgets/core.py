@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
 from typing import Callable
 
 import ipywidgets as widgets
@@ -27,6 +28,7 @@ class Explorer:
         self.output = widgets.Output()
         self.figure: Figure | None = None
         self.redraws = 0
+        self._held = False
         rows = [widgets.HBox(list(controls.values())[i:i + columns])
                 for i in range(0, len(controls), columns)]
         self.widget = widgets.VBox(rows + list(extra or []) + [self.output])
@@ -39,14 +41,36 @@ class Explorer:
         return {name: control.value for name, control in self.controls.items()}
 
     def refresh(self, change=None) -> None:
-        """Recompute and redraw (called on every control change)."""
+        """Recompute and redraw (called on every control change, unless held)."""
+        if self._held:
+            return
         figure = self.render(**self.values())
         self.figure = figure
         self.redraws += 1
-        with self.output:
-            self.output.clear_output(wait=True)
-            _show(figure)
+        if _in_ipython():
+            with self.output:
+                self.output.clear_output(wait=True)
+                _show(figure)
         plt.close(figure)
+
+    @contextmanager
+    def hold(self):
+        """Change several controls with one redraw at the end."""
+        self._held = True
+        try:
+            yield self
+        finally:
+            self._held = False
+        self.refresh()
+
+    def set_values(self, **values) -> None:
+        """Set several controls by name and redraw once."""
+        unknown = set(values) - set(self.controls)
+        if unknown:
+            raise ValueError(f"unknown controls {sorted(unknown)}; expected some of {sorted(self.controls)}")
+        with self.hold():
+            for name, value in values.items():
+                self.controls[name].value = value
 
     def _ipython_display_(self):
         from IPython.display import display
@@ -61,11 +85,14 @@ def render_png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _show(figure: Figure) -> None:
+def _in_ipython() -> bool:
+    """True in a kernel; in plain Python (tests, benchmarks) there is nothing to display to."""
     from IPython import get_ipython
 
-    if get_ipython() is None:  # plain Python (tests, benchmarks): nothing to display to
-        return
+    return get_ipython() is not None
+
+
+def _show(figure: Figure) -> None:
     from IPython.display import display
 
     display(figure)

@@ -1,0 +1,316 @@
+"""Transposed convolution three ways, and why it can paint checkerboards.
+
+A transposed convolution with stride ``s`` *scatters*: every input value multiplies the
+whole kernel, and that scaled copy is added to the output at a place that moves ``s``
+output pixels for each input pixel; where copies overlap, they are summed. The same result
+comes from two other views, each with its own function here:
+
+1. scatter-add, step by step: :func:`scatter_steps`;
+2. insert zeros between the inputs, pad, and run an ordinary stride-1 convolution with
+   the flipped kernel (Dumoulin and Visin 2016): :func:`zero_insertion_view`;
+3. multiply by the transpose of the forward convolution's matrix: :func:`conv_matrix`,
+   :func:`matrix_view`.
+
+The kernel follows PyTorch: ``conv_transpose2d`` applies it unflipped (weight ``(C_in, C_out,
+kH, kW)``), ``padding`` crops ``padding`` rows and columns from each side of the full output
+and ``output_padding`` adds rows and columns at the bottom and right only. Everything is
+NumPy on one 2-D input and one 2-D kernel, except :func:`checkerboard_demo` (a PyTorch
+layer). The tests check each function against ``torch.nn.functional.conv_transpose2d``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["output_size", "ScatterStep", "Scatter", "scatter_steps", "overlap_counts",
+           "ZeroInsertion", "zero_insertion_view", "conv_matrix", "MatrixView", "matrix_view",
+           "checkerboard_strength", "checkerboard_demo"]
+
+
+def output_size(size: int, kernel: int, stride: int = 1, padding: int = 0,
+                output_padding: int = 0, dilation: int = 1) -> int:
+    """Output length of a transposed convolution along one axis.
+
+    ``(size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1``,
+    the formula of ``torch.nn.ConvTranspose2d``. ``output_padding`` must be smaller than
+    ``stride``: it only picks among the sizes a stride-``s`` convolution maps to the same size
+    (PyTorch also accepts it below ``dilation``; this course keeps to the stride).
+    """
+    _check_ints(size=(size, 1), kernel=(kernel, 1), stride=(stride, 1), padding=(padding, 0),
+                output_padding=(output_padding, 0), dilation=(dilation, 1))
+    if output_padding >= stride:
+        raise ValueError(f"output_padding must be smaller than stride: expected output_padding "
+                         f"< {stride}, got output_padding={output_padding}")
+    out = (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+    if out < 1:
+        raise ValueError(f"the output would be empty: (size - 1) * stride - 2 * padding + dilation * "
+                         f"(kernel - 1) + output_padding + 1 = ({size} - 1) * {stride} - 2 * {padding} + "
+                         f"{dilation} * ({kernel} - 1) + {output_padding} + 1 = {out}, expected at least 1 "
+                         f"(use less padding)")
+    return out
+
+
+@dataclass(frozen=True)
+class ScatterStep:
+    """One input value scattered into the output.
+
+    ``position`` is (row, column) in the input, ``value`` the input there, ``scaled`` the kernel
+    times that value (kH, kW), ``origin`` the (row, column) of the scaled kernel's top-left
+    cell in the full output (``position * stride``), ``accumulated`` the full output after
+    adding it.
+    """
+
+    position: tuple[int, int]
+    value: float
+    scaled: np.ndarray
+    origin: tuple[int, int]
+    accumulated: np.ndarray
+
+
+@dataclass(frozen=True)
+class Scatter:
+    """All steps of a scatter-add, the full (uncropped) output, and the crop that gives the result.
+
+    ``full`` has ``(H - 1) * stride + kH + output_padding`` rows (columns alike; the
+    ``output_padding`` extra rows sit at the bottom, columns at the right); ``crop`` drops
+    ``padding`` rows and columns from each side, and ``output = full[crop]`` equals PyTorch's
+    ``conv_transpose2d``.
+    """
+
+    steps: list[ScatterStep]
+    full: np.ndarray
+    crop: tuple[slice, slice]
+    output: np.ndarray
+
+
+def scatter_steps(x, kernel, stride: int, padding: int = 0, output_padding: int = 0) -> Scatter:
+    """Transposed convolution of a 2-D input (H, W) with a 2-D kernel (kH, kW), one input value at a time.
+
+    The steps visit the input in row-major order; step ``t`` adds ``x[i, j] * kernel`` at rows
+    ``i * stride .. i * stride + kH - 1`` and columns ``j * stride .. j * stride + kW - 1`` of
+    the full output.
+    """
+    x, kernel = _as_2d(x, "x"), _as_2d(kernel, "kernel")
+    _, full_shape, crop = _shapes(x.shape, kernel.shape, stride, padding, output_padding)
+    full = np.zeros(full_shape, dtype=np.result_type(x, kernel, np.float64))
+    steps = []
+    kh, kw = kernel.shape
+    for (i, j), value in np.ndenumerate(x):
+        scaled = value * kernel
+        full[i * stride:i * stride + kh, j * stride:j * stride + kw] += scaled
+        steps.append(ScatterStep((i, j), float(value), scaled, (i * stride, j * stride), full.copy()))
+    return Scatter(steps, full, crop, full[crop].copy())
+
+
+def overlap_counts(in_size, kernel, stride: int, padding: int = 0, output_padding: int = 0) -> np.ndarray:
+    """How many (input position, kernel tap) pairs add into each output pixel: an int array (out_H, out_W).
+
+    ``in_size`` and ``kernel`` are an int (square) or a pair (rows, columns). With padding 0
+    the array covers the full output the scatter steps write to. Where the kernel size is not
+    a multiple of the stride, the counts alternate: the root of checkerboard artifacts.
+    """
+    in_shape, k_shape = _pair(in_size, "in_size"), _pair(kernel, "kernel")
+    ones = scatter_steps(np.ones(in_shape, dtype=np.int64), np.ones(k_shape, dtype=np.int64),
+                         stride, padding, output_padding)
+    return ones.output.astype(np.int64)
+
+
+class ZeroInsertion(NamedTuple):
+    """View 2: the zero-inserted, padded input; the flipped kernel; their stride-1 convolution."""
+
+    padded: np.ndarray
+    flipped: np.ndarray
+    output: np.ndarray
+
+
+def zero_insertion_view(x, kernel, stride: int, padding: int = 0,
+                        output_padding: int = 0) -> ZeroInsertion:
+    """Transposed convolution as an ordinary convolution (Dumoulin and Visin 2016, section 4).
+
+    For input (H, W), kernel (kH, kW), stride ``s``, padding ``p``, output padding ``a``, the
+    equivalent ordinary convolution has
+
+    * input: ``x`` with ``s - 1`` zeros inserted between neighbouring values, shape
+      ``((H - 1) * s + 1, (W - 1) * s + 1)``,
+    * padding: ``kH - 1 - p`` zeros on each side (``kW - 1 - p`` for columns), plus ``a`` more
+      at the bottom and right; where ``kH - 1 - p`` is negative that many rows are cropped,
+    * kernel: ``kernel`` flipped in both spatial axes,
+    * stride 1, no dilation.
+
+    ``padded`` is that zero-inserted, padded input; ``output`` (out_H, out_W) equals
+    PyTorch's ``conv_transpose2d``.
+    """
+    x, kernel = _as_2d(x, "x"), _as_2d(kernel, "kernel")
+    _shapes(x.shape, kernel.shape, stride, padding, output_padding)  # validates
+    spread = np.zeros(((x.shape[0] - 1) * stride + 1, (x.shape[1] - 1) * stride + 1), dtype=x.dtype)
+    spread[::stride, ::stride] = x
+    padded = spread
+    for axis, k in enumerate(kernel.shape):
+        edge = k - 1 - padding
+        padded = _pad_or_crop(padded, axis, edge, edge + output_padding)
+    flipped = kernel[::-1, ::-1].copy()
+    return ZeroInsertion(padded, flipped, _correlate(padded, flipped))
+
+
+def conv_matrix(in_shape, kernel, stride: int = 1, padding: int = 0) -> np.ndarray:
+    """Matrix C (out_H * out_W, H * W) of the ordinary convolution, so ``conv2d(x).flatten() = C @ x.flatten()``.
+
+    ``in_shape`` is the input's (H, W) (or an int), ``kernel`` a 2-D array (kH, kW), applied as
+    PyTorch's ``conv2d`` does (cross-correlation, zero padding ``padding`` on each side). Then
+    ``C.T @ y.flatten()`` is the transposed convolution of ``y`` (out_H, out_W) back to (H, W),
+    with the ``output_padding`` that makes it size (H, W): ``(H + 2 * padding - kH) % stride``.
+    """
+    in_shape, kernel = _pair(in_shape, "in_shape"), _as_2d(kernel, "kernel")
+    _check_ints(stride=(stride, 1), padding=(padding, 0))
+    (h, w), (kh, kw) = in_shape, kernel.shape
+    out_h, out_w = (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
+    if out_h < 1 or out_w < 1:
+        raise ValueError(f"the kernel {kernel.shape} does not fit the padded input: expected kernel rows <= "
+                         f"{h + 2 * padding} and columns <= {w + 2 * padding}, got {kh} and {kw}")
+    matrix = np.zeros((out_h * out_w, h * w), dtype=np.result_type(kernel, np.float64))
+    for (oi, oj) in np.ndindex(out_h, out_w):
+        for (a, b), weight in np.ndenumerate(kernel):
+            i, j = oi * stride + a - padding, oj * stride + b - padding
+            if 0 <= i < h and 0 <= j < w:
+                matrix[oi * out_w + oj, i * w + j] += weight
+    return matrix
+
+
+class MatrixView(NamedTuple):
+    """View 3: the forward convolution's matrix C (H * W, out_H * out_W) and ``C.T @ x`` as (out_H, out_W).
+
+    H x W is the transposed convolution's input: the forward convolution maps (out_H, out_W) to it.
+    """
+
+    matrix: np.ndarray
+    output: np.ndarray
+
+
+def matrix_view(x, kernel, stride: int, padding: int = 0, output_padding: int = 0) -> MatrixView:
+    """Transposed convolution of ``x`` (H, W) as ``C.T @ x.flatten()``.
+
+    C is :func:`conv_matrix` of the convolution that maps an (out_H, out_W) image to (H, W):
+    the transposed convolution runs that convolution's matrix backwards.
+    """
+    x, kernel = _as_2d(x, "x"), _as_2d(kernel, "kernel")
+    (out_h, out_w), _, _ = _shapes(x.shape, kernel.shape, stride, padding, output_padding)
+    matrix = conv_matrix((out_h, out_w), kernel, stride, padding)
+    return MatrixView(matrix, (matrix.T @ x.reshape(-1)).reshape(out_h, out_w))
+
+
+def checkerboard_strength(image, border: int = 2) -> float:
+    """How much of an image's variation is a stride-2 checkerboard, from 0 (none) to 1 (all).
+
+    Splits the interior (``border`` pixels dropped at each side, where zero padding makes
+    edges differ) into the four stride-2 phases (even/odd row, even/odd column) and returns
+    the variance of the four phase means over the total variance (0 for a flat image).
+    """
+    image = _as_2d(image, "image").astype(np.float64)
+    inner = image[border:image.shape[0] - border, border:image.shape[1] - border]
+    if min(inner.shape) < 2:
+        raise ValueError(f"expected an image with at least 2 rows and columns inside a border of "
+                         f"{border}, got shape {image.shape}")
+    total = inner.var()
+    if total <= 1e-12 * max(1.0, float(np.mean(inner ** 2))):
+        return 0.0
+    phases = np.zeros_like(inner)
+    for r in (0, 1):
+        for c in (0, 1):
+            phases[r::2, c::2] = inner[r::2, c::2].mean()
+    return float(min(1.0, phases.var() / total))
+
+
+def checkerboard_demo(seed: int = 0, size: int = 8, channels: int = 4) -> dict[str, np.ndarray]:
+    """Checkerboard artifacts (Odena, Dumoulin and Olah, Distill 2016) as 2-D arrays.
+
+    Upsampling ``size`` -> ``2 * size`` pixels, returns
+
+    * ``overlap_k3s2``, ``overlap_k4s2``: :func:`overlap_counts` for kernel 3 (padding 1, output
+      padding 1) and kernel 4 (padding 1), stride 2: uneven vs even overlap;
+    * ``input``: a smooth image (size, size), a Gaussian bump on 1, given to every one of the
+      ``channels`` input channels;
+    * ``transposed``: ``ConvTranspose2d(channels, 1, 3, stride=2, padding=1, output_padding=1,
+      bias=False)``, initialised after ``torch.manual_seed(seed)``, applied to it: a checkerboard;
+    * ``transposed_k4s2``: the same with kernel 4, padding 1: even overlap, but the learned
+      weights can still differ between phases;
+    * ``resize_conv``: nearest-neighbour upsampling x2, then a random 3x3 ``Conv2d``
+      (padding 1, no bias): no checkerboard.
+
+    The three layers are created in this order, so their weights are reproducible.
+    """
+    import torch
+    from torch import nn
+
+    _check_ints(size=(size, 4), channels=(channels, 1))
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    grid = np.linspace(-1, 1, size)
+    yy, xx = np.meshgrid(grid, grid, indexing="ij")
+    cy, cx = rng.uniform(-0.5, 0.5, 2)
+    smooth = 1 + np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2))
+    x = torch.as_tensor(smooth, dtype=torch.float32).expand(1, channels, size, size)
+    layers = {
+        "transposed": nn.ConvTranspose2d(channels, 1, 3, stride=2, padding=1, output_padding=1, bias=False),
+        "transposed_k4s2": nn.ConvTranspose2d(channels, 1, 4, stride=2, padding=1, bias=False),
+        "resize_conv": nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"),
+                                     nn.Conv2d(channels, 1, 3, padding=1, bias=False)),
+    }
+    with torch.no_grad():
+        outputs = {name: layer(x)[0, 0].numpy().astype(np.float64) for name, layer in layers.items()}
+    return {"overlap_k3s2": overlap_counts(size, 3, 2, 1, 1), "overlap_k4s2": overlap_counts(size, 4, 2, 1),
+            "input": smooth, **outputs}
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _shapes(in_shape, k_shape, stride, padding, output_padding):
+    """Output shape, full (uncropped) shape and the crop from full to output; validates every parameter."""
+    out = tuple(output_size(n, k, stride, padding, output_padding) for n, k in zip(in_shape, k_shape))
+    full = tuple((n - 1) * stride + k + output_padding for n, k in zip(in_shape, k_shape))
+    return out, full, tuple(slice(padding, padding + o) for o in out)
+
+
+def _correlate(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Stride-1 cross-correlation without padding (what conv2d computes), (H - kH + 1, W - kW + 1)."""
+    windows = np.lib.stride_tricks.sliding_window_view(image, kernel.shape)
+    return np.einsum("ijab,ab->ij", windows, kernel)
+
+
+def _pad_or_crop(array: np.ndarray, axis: int, before: int, after: int) -> np.ndarray:
+    """Zero-pad ``axis`` by ``before``/``after``; a negative amount crops that many instead."""
+    index = [slice(None)] * array.ndim
+    index[axis] = slice(max(0, -before), array.shape[axis] - max(0, -after))
+    array = array[tuple(index)]
+    widths = [(0, 0)] * array.ndim
+    widths[axis] = (max(0, before), max(0, after))
+    return np.pad(array, widths)
+
+
+def _as_2d(array, name: str) -> np.ndarray:
+    if hasattr(array, "detach"):  # a torch tensor
+        array = array.detach().cpu().numpy()
+    array = np.asarray(array)
+    if array.ndim != 2 or 0 in array.shape:
+        raise ValueError(f"expected {name} to be a non-empty 2-D array, got shape {array.shape}")
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"expected {name} to hold numbers, got dtype {array.dtype}")
+    return array
+
+
+def _pair(value, name: str) -> tuple[int, int]:
+    pair = (value, value) if np.ndim(value) == 0 else tuple(value)
+    if len(pair) != 2:
+        raise ValueError(f"expected {name} to be an int or a pair (rows, columns), got {value!r}")
+    _check_ints(**{f"{name} rows": (pair[0], 1), f"{name} columns": (pair[1], 1)})
+    return int(pair[0]), int(pair[1])
+
+
+def _check_ints(**values: tuple[int, int]) -> None:
+    """Each name -> (value, minimum): a ValueError unless value is an int >= minimum."""
+    for name, (value, minimum) in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+            raise ValueError(f"expected {name} to be an integer >= {minimum}, got {value!r}")

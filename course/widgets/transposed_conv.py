@@ -1,0 +1,578 @@
+"""Transposed convolution: step through the scatter-add, compare three views, see checkerboards.
+
+Compute lives in :mod:`course.transposed_conv` (scatter steps, overlap counts, the
+zero-insertion and matrix views, the checkerboard demo); here: text and the student check
+(:func:`size_formula`, :func:`compare_student`), draw functions (:func:`draw_stepper`,
+:func:`three_views_figure`, :func:`checkerboard_figure`) and the wiring of
+:func:`transposed_conv_stepper`.
+
+Grids of numbered cells are drawn by :class:`Board` with a handful of artists (one
+collection for all cells, one path for all numbers) so that a redraw stays fast even with
+hundreds of cells.
+"""
+
+from __future__ import annotations
+
+import html
+import textwrap
+from collections import defaultdict
+from functools import lru_cache
+from typing import Callable, NamedTuple
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.collections import PolyCollection
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.patches import PathPatch, Rectangle
+from matplotlib.path import Path
+from matplotlib.textpath import TextPath
+
+from .. import transposed_conv as tc
+from .. import viz
+from .core import Explorer
+from .strided_conv import HIGHLIGHT, PADDING, format_number, message_figure, quietly, slider, tint
+
+VALUE = viz.PALETTE[5]    # blue: values, shaded by size
+COUNT = viz.PALETTE[7]    # reddish purple: overlap counts
+WRONG = viz.PALETTE[6]    # vermillion: cells where the student's result differs
+KEPT = "0.15"             # dashed frame: the output left after cropping the padding
+MIN_NUMBER_CELL = 0.14    # inches: smaller cells get no numbers
+
+StudentFn = Callable[..., object]
+
+
+# ---------------------------------------------------------------------------
+# Compute (text and the student's result; the arithmetic is in course.transposed_conv)
+# ---------------------------------------------------------------------------
+
+
+def demo_values(rows: int, cols: int) -> np.ndarray:
+    """Small integers (rows, cols) for readable sums: ``(col - row) mod (cols + 1) + 1``.
+
+    No flip or transpose maps the array to itself (for more than one cell), so a kernel
+    applied flipped shows.
+    """
+    i, j = np.indices((rows, cols))
+    return ((j - i) % (cols + 1) + 1).astype(np.int64)
+
+
+def size_formula(size: int, kernel: int, stride: int, padding: int, output_padding: int) -> str:
+    """``(n - 1)·s - 2p + k + output_padding`` with the numbers filled in and its value (never raises)."""
+    value = (size - 1) * stride - 2 * padding + kernel + output_padding
+    return (f"(input − 1)·stride − 2·padding + kernel + output padding = "
+            f"({size} − 1)·{stride} − 2·{padding} + {kernel} + {output_padding} = {value}")
+
+
+def compare_student(student_fn: StudentFn, x: np.ndarray, kernel: np.ndarray, stride: int,
+                    padding: int, output_padding: int, expected: np.ndarray) -> dict:
+    """Run ``student_fn(x, weight, stride=, padding=, output_padding=)`` on one 2-D case.
+
+    ``x`` (H, W) and ``kernel`` (kH, kW) are passed as float32 tensors (1, 1, H, W) and
+    (1, 1, kH, kW). Returns ``{"output": (out_H, out_W) array or None, "differs": bool array or
+    None, "message": str}``; an exception or a wrong shape becomes the message.
+    """
+    import torch
+
+    args = (torch.as_tensor(x, dtype=torch.float32)[None, None],
+            torch.as_tensor(kernel, dtype=torch.float32)[None, None])
+    try:
+        got = student_fn(*args, stride=stride, padding=padding, output_padding=output_padding)
+        if got is None:
+            raise ValueError("returned None: did you forget the `return` statement?")
+        got = np.asarray(got.detach().cpu().numpy() if hasattr(got, "detach") else got, dtype=np.float64)
+    except Exception as error:  # noqa: BLE001 - an unfinished exercise is shown, not raised
+        message = f"your function raised {type(error).__name__}" + (f": {error}" if str(error) else "")
+        return {"output": None, "differs": None, "message": message}
+    want = (1, 1, *expected.shape)
+    if got.shape != want:
+        return {"output": None, "differs": None,
+                "message": f"your function returned shape {got.shape}, expected {want}"}
+    got = got[0, 0]
+    differs = ~np.isclose(got, expected, rtol=1e-4, atol=1e-4)
+    n = int(differs.sum())
+    message = "matches the reference" if n == 0 else f"{n} of {differs.size} cells differ (marked)"
+    return {"output": got, "differs": differs, "message": message}
+
+
+# ---------------------------------------------------------------------------
+# Draw: a board of cell grids
+# ---------------------------------------------------------------------------
+
+
+class Place(NamedTuple):
+    """Where a grid sits on a board: top-left corner (x0, y0) and cell size, in board units."""
+
+    x0: float
+    y0: float
+    cell: float
+
+    def corner(self, row: float, col: float) -> tuple[float, float]:
+        """(x, y) of the top-left corner of cell (row, col)."""
+        return self.x0 + col * self.cell, self.y0 + row * self.cell
+
+
+class Board:
+    """Grids of coloured, numbered cells on one axes, drawn with few artists.
+
+    Board units run right (x) and down (y); ``inch`` is the size of one unit in inches
+    (numbers are left out of cells smaller than ``MIN_NUMBER_CELL`` inches). Named grids
+    are recorded in ``places`` (name -> :class:`Place`) and ``values`` (name -> the values
+    shown, NaN where a cell shows none), so tests can read what a figure shows.
+    """
+
+    def __init__(self, inch: float):
+        self.inch = inch
+        self.quads: list[np.ndarray] = []
+        self.faces: list[np.ndarray] = []
+        self.numbers: dict[str, list] = defaultdict(list)  # colour -> [(x, y, text, cell)]
+        self.texts: list[tuple] = []
+        self.patches: list = []
+        self.bounds = [np.inf, np.inf, -np.inf, -np.inf]
+        self.places: dict[str, Place] = {}
+        self.values: dict[str, np.ndarray] = {}
+
+    def grid(self, x0: float, y0: float, colors: np.ndarray, cell: float = 1.0, values=None,
+             show=None, name: str | None = None, numbers: bool = True, number_color: str = "black") -> Place:
+        """Cells of RGB ``colors`` (H, W, 3) from (x0, y0); ``values`` (H, W) written where ``show``.
+
+        ``numbers=False`` records the values under ``name`` without writing them.
+        """
+        h, w = colors.shape[:2]
+        place = Place(x0, y0, cell)
+        if name:
+            self.places[name] = place
+            if values is not None:
+                self.values[name] = np.where(True if show is None else show, np.asarray(values, float), np.nan)
+        ys, xs = np.mgrid[0:h, 0:w]
+        left, top = (x0 + xs * cell).ravel(), (y0 + ys * cell).ravel()
+        corners = [(left, top), (left + cell, top), (left + cell, top + cell), (left, top + cell)]
+        self.quads.append(np.stack([np.stack(corner, -1) for corner in corners], 1))
+        self.faces.append(np.asarray(colors, float).reshape(-1, 3))
+        self.reserve(x0, y0, x0 + w * cell, y0 + h * cell)
+        if values is not None and numbers and cell * self.inch >= MIN_NUMBER_CELL:
+            cells = [(i, j, format_number(v, 2)) for (i, j), v in np.ndenumerate(np.asarray(values))
+                     if show is None or show[i, j]]
+            if cells:  # one size for the whole grid: digits 0.3 cells high, the widest number fits
+                widest = max(_number_width(text) for _, _, text in cells)
+                size = min(0.3 * cell, 0.8 * cell / widest)
+                self.numbers[number_color] += [(x0 + (j + 0.5) * cell, y0 + (i + 0.5) * cell, text, size)
+                                               for i, j, text in cells]
+        return place
+
+    def box(self, place: Place, row: int, col: int, height: int, width: int, color: str = HIGHLIGHT,
+            **style) -> Rectangle:
+        """Outline cells ``row .. row + height - 1`` x ``col .. col + width - 1`` of a grid."""
+        rect = Rectangle(place.corner(row, col), width * place.cell, height * place.cell,
+                         **({"fill": False, "edgecolor": color, "lw": 2.5} | style))
+        self.patches.append(rect)
+        return rect
+
+    def text(self, x: float, y: float, text: str, va: str = "bottom", fontsize: float = 9,
+             color: str = "black") -> None:
+        """A label centred on x, its bottom (or top, or centre: ``va``) at y; lines split at newlines.
+
+        Drawn as a filled outline (like the numbers: far cheaper than matplotlib Text); the
+        patch's gid is the text, for tests.
+        """
+        path = _text_path(text, x, y, fontsize / 72 / self.inch, va)
+        self.texts.append((path, color, text))
+        (x0, y0), (x1, y1) = path.vertices.min(0), path.vertices.max(0)
+        self.reserve(x0, y0, x1, y1)
+
+    @property
+    def line(self) -> float:
+        """Height of one 9-point text line, in board units."""
+        return 0.2 / self.inch
+
+    def reserve(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        """Make room for the rectangle (x0, y0)-(x1, y1) (the board's bounds grow to hold it)."""
+        b = self.bounds
+        self.bounds = [min(b[0], x0), min(b[1], y0), max(b[2], x1), max(b[3], y1)]
+
+    def draw(self, ax, margin: float = 0.2) -> None:
+        """Add everything to ``ax`` (axis off, equal aspect, y pointing down); ``ax.board`` is this board."""
+        ax.board = self
+        if self.quads:
+            ax.add_collection(PolyCollection(np.concatenate(self.quads), facecolors=np.concatenate(self.faces),
+                                             edgecolors="0.55", linewidths=0.8), autolim=False)
+        # add_artist, not add_patch: the limits are set below, and updating them from the
+        # numbers' curves would cost more than everything else
+        for color, numbers in self.numbers.items():
+            ax.add_artist(PathPatch(_numbers_path(numbers), facecolor=color, edgecolor="none"))
+        for patch in self.patches:
+            ax.add_artist(patch)
+        for path, color, text in self.texts:
+            ax.add_artist(PathPatch(path, facecolor=color, edgecolor="none", gid=text))
+        x0, y0, x1, y1 = self.bounds
+        ax.set_xlim(x0 - margin, x1 + margin)
+        ax.set_ylim(y1 + margin, y0 - margin)
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+
+    def figure(self, margin: float = 0.2) -> Figure:
+        """A figure that holds just this board, at ``inch`` inches per unit."""
+        x0, y0, x1, y1 = self.bounds
+        fig = Figure(figsize=((x1 - x0 + 2 * margin) * self.inch, (y1 - y0 + 2 * margin) * self.inch))
+        self.draw(fig.add_axes((0, 0, 1, 1)), margin)
+        return fig
+
+
+_FONT = FontProperties(family="DejaVu Sans")
+
+
+@lru_cache(maxsize=4096)
+def _outline(text: str) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Outline of one line of ``text`` at 1 em, baseline at y = 0, y pointing down; and its x0, x1."""
+    path = TextPath((0, 0), text, size=1, prop=_FONT)
+    box = path.get_extents()
+    return path.vertices * (1, -1), path.codes, box.x0, box.x1
+
+
+@lru_cache(maxsize=1)
+def _digit_height() -> float:
+    """Height of a digit, in em."""
+    return TextPath((0, 0), "0", size=1, prop=_FONT).get_extents().height
+
+
+def _number_width(text: str) -> float:
+    """Width of ``text`` in units of its digit height."""
+    _, _, x0, x1 = _outline(text)
+    return max(x1 - x0, 1e-9) / _digit_height()
+
+
+def _numbers_path(numbers: list) -> Path:
+    """One compound path for all (x, y, text, digit height) numbers, each centred on (x, y)."""
+    vertices, codes = [], []
+    for x, y, text, size in numbers:
+        v, c, x0, x1 = _outline(text)
+        em = size / _digit_height()
+        vertices.append(v * em + (x - (x0 + x1) / 2 * em, y + size / 2))
+        codes.append(c)
+    return Path(np.concatenate(vertices), np.concatenate(codes))
+
+
+def _text_path(text: str, x: float, y: float, em: float, va: str = "bottom") -> Path:
+    """Lines of ``text`` (``em`` units high), each centred on x; the block's bottom, top or centre at y."""
+    lines = text.split("\n")
+    step, cap, descent = 1.25 * em, _digit_height() * em, 0.24 * em
+    height = (len(lines) - 1) * step + cap + descent
+    first = {"bottom": y - height + cap, "top": y + cap, "center": y - height / 2 + cap}[va]
+    vertices, codes = [np.zeros((1, 2)) + (x, y)], [np.array([Path.MOVETO], np.uint8)]
+    for i, line in enumerate(lines):
+        if line.strip():
+            v, c, x0, x1 = _outline(line)
+            vertices.append(v * em + (x - (x0 + x1) / 2 * em, first + i * step))
+            codes.append(c)
+    return Path(np.concatenate(vertices), np.concatenate(codes))
+
+
+def _shade(values, top: float, color: str, mask=None) -> np.ndarray:
+    """White-to-``color`` cell colours (H, W, 3) by |value| / top; cells outside ``mask`` stay white."""
+    values = np.asarray(values, float)
+    amount = 0.12 + 0.6 * np.clip(np.abs(values) / (top or 1.0), 0, 1)
+    if mask is not None:
+        amount = np.where(mask, amount, 0.0)
+    return 1 - amount[..., None] * (1 - np.array(to_rgb(color)))
+
+
+# ---------------------------------------------------------------------------
+# Draw: the figures
+# ---------------------------------------------------------------------------
+
+
+def draw_stepper(x, kernel, stride: int, padding: int, output_padding: int, step: int,
+                 student: dict | None = None, width: float = 8.2, max_height: float = 3.9) -> Figure:
+    """The scatter-add after ``step`` input values (0: none yet), row-major.
+
+    Left: the input (the current value outlined), the kernel and value × kernel. Middle: the
+    full output so far (the step's footprint outlined, numbers where something was added, the
+    output kept after cropping dashed). Right: how many copies overlap at each pixel, and the
+    student's result (``student`` from :func:`compare_student`) if given.
+    """
+    x, kernel = np.asarray(x), np.asarray(kernel)
+    scatter = tc.scatter_steps(x, kernel, stride, padding, output_padding)
+    steps = scatter.steps
+    if not 0 <= step <= len(steps):
+        raise ValueError(f"expected step in 0..{len(steps)}, got {step}")
+    (n_h, n_w), (kh, kw), (fh, fw) = x.shape, kernel.shape, scatter.full.shape
+    current = steps[step - 1] if step else None
+    so_far = current.accumulated if current else np.zeros((fh, fw))
+    touched = np.zeros((fh, fw), bool)
+    for s in steps[:step]:
+        touched[s.origin[0]:s.origin[0] + kh, s.origin[1]:s.origin[1] + kw] = True
+    counts = tc.overlap_counts(x.shape, kernel.shape, stride, 0, output_padding)
+    rows, cols = scatter.crop
+    kept = (rows.start, cols.start, rows.stop - rows.start, cols.stop - cols.start)
+    cropped = kept != (0, 0, fh, fw)
+
+    # layout in board units (one output cell = 1): left column, output, counts, student
+    gap, side = 1.4, 0.6  # side: cell size of the grids right of the output
+    inch = width / (20 + 1.6 * fw)  # a first guess, refined below
+    for _ in range(3):  # the room for labels depends on the scale, the scale on that room
+        times = max(1.8, 0.5 / inch)  # room for "× v =" between the kernel and value × kernel
+        label = 0.2 / inch
+        left_w = max(n_w, 2 * kw + times)
+        x_out = left_w + gap
+        x_count = x_out + fw + gap
+        x_student = x_count + side * fw + gap
+        right = x_student + side * kept[3] if student is not None else x_count + side * fw
+        height = max(label + n_h + 0.6 + label + kh, 2 * label + fh)
+        inch = min(width / (right + 0.4), max_height / (height + 0.4))
+    board = Board(inch)
+    line = board.line
+
+    # input, kernel, value x kernel
+    y_in = line
+    done = np.zeros(x.shape, bool)
+    done.flat[:step] = True
+    x_in = (left_w - n_w) / 2
+    place_in = board.grid(x_in, y_in, tint(x.shape, done, VALUE, 0.3), values=x, name="input")
+    y_k = y_in + n_h + 0.6 + line
+    x_k = max(0.0, (left_w - 2 * kw - times) / 2)
+    top_value = float(np.abs(kernel).max() * max(np.abs(x).max(), 1))
+    board.grid(x_k, y_k, _shade(kernel, np.abs(kernel).max(), VALUE), values=kernel, name="kernel")
+    board.text(x_k + kw / 2, y_k - 0.1, "kernel")
+    x_s = x_k + kw + times
+    if current:
+        i, j = current.position
+        value = format_number(current.value)
+        board.box(place_in, i, j, 1, 1, label="current input")
+        board.text(left_w / 2, y_in - 0.1, f"input: x[{i}, {j}] = {value}", fontsize=10)
+        place_s = board.grid(x_s, y_k, _shade(current.scaled, top_value, VALUE), values=current.scaled,
+                             name="scaled")
+        board.box(place_s, 0, 0, kh, kw, lw=2)
+        board.text(x_s - times / 2, y_k + kh / 2, f"× {value} =", va="center", fontsize=10)
+        board.text(x_s + kw / 2, y_k - 0.1, f"{value} × kernel")
+    else:
+        board.text(left_w / 2, y_in - 0.1, "input", fontsize=10)
+        board.text(x_s + kw / 2, y_k + kh / 2, "value ×\nkernel", va="center", color="0.4")
+
+    # the full output so far
+    y_grid = 2 * line
+    final_top = float(np.abs(scatter.full).max())
+    colors = _shade(so_far, final_top, VALUE, touched)
+    extra = np.zeros((fh, fw), bool)  # the output padding: rows and columns no kernel copy reaches
+    extra[fh - output_padding:], extra[:, fw - output_padding:] = True, True
+    colors[extra] = to_rgb(PADDING)
+    place_out = board.grid(x_out, y_grid, colors, 1.0, so_far, touched, name="output")
+    if current:
+        board.box(place_out, *current.origin, kh, kw, label="footprint")
+    if cropped:
+        board.box(place_out, *kept, color=KEPT, lw=1.5, ls="--", label="kept output")
+    if step < len(steps):
+        title = f"output so far: step {step} of {len(steps)}\n(full grid, before cropping)"
+    else:
+        title = "output: all inputs added\n"
+        title += "dashed: kept after cropping" if cropped else "(nothing cropped)"
+    if output_padding:
+        title += ", grey: output padding"
+    board.text(x_out + fw / 2, y_grid - 0.1, title, fontsize=10)
+
+    # overlap counts and the student's result
+    place_count = board.grid(x_count, y_grid, _shade(counts, counts.max(), COUNT, counts > 0), side, counts,
+                             name="counts")
+    if cropped:
+        board.box(place_count, *kept, color=KEPT, lw=1.2, ls="--")
+    board.text(x_count + side * fw / 2, y_grid - 0.1,
+               f"overlap count\n({counts.min()}–{counts.max()} copies per pixel)")
+    if student is not None:
+        _student_panel(board, student, x_student, y_grid + side * kept[0], side, kept[2:], final_top)
+
+    return board.figure()
+
+
+def _student_panel(board: Board, student: dict, x0: float, y0: float, cell: float,
+                   shape: tuple[int, int], top: float) -> None:
+    """The student's output with differing cells marked, or the error message, on ``board``."""
+    title_x = x0 + cell * shape[1] / 2
+    if student["output"] is None:
+        board.reserve(x0, y0, x0 + cell * shape[1], y0 + cell * shape[0])
+        board.text(title_x, y0 - 0.1, "your conv_transpose2d", fontsize=9.5)
+        board.text(title_x, y0 + cell * shape[0] / 2, _wrap(student["message"], 28), va="center",
+                   fontsize=8.5, color=WRONG)
+        return
+    got, differs = student["output"], student["differs"]
+    colors = np.where(differs[..., None], _shade(np.ones_like(got), 1, WRONG), _shade(got, top, VALUE))
+    place = board.grid(x0, y0, colors, cell, got, name="student")
+    for i, j in np.argwhere(differs):
+        board.box(place, int(i), int(j), 1, 1, color=WRONG, lw=1.5, label="differs")
+    board.text(title_x, y0 - 0.1, "your conv_transpose2d:\n" + student["message"], fontsize=9,
+               color=WRONG if differs.any() else "black")
+
+
+def _wrap(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(text, width)[:6])
+
+
+def three_views_figure(x, kernel, stride: int, padding: int = 0, output_padding: int = 0) -> Figure:
+    """One transposed convolution computed three ways, side by side, with their largest differences.
+
+    Top: 1. scatter-add, 2. zero insertion + stride-1 convolution with the flipped kernel,
+    3. ``C.T @ x``. Below, small: the input, the zero-inserted padded input (x in blue) and
+    the matrix C of the forward convolution. Display the returned figure (last line of a cell).
+    """
+    x, kernel = np.asarray(x), np.asarray(kernel)
+    scatter = tc.scatter_steps(x, kernel, stride, padding, output_padding)
+    zero = tc.zero_insertion_view(x, kernel, stride, padding, output_padding)
+    matrix = tc.matrix_view(x, kernel, stride, padding, output_padding)
+    results = [("1. scatter-add", scatter.output), ("2. zero insertion + conv", zero.output),
+               ("3. Cᵀ · x", matrix.output)]
+    fig = Figure(figsize=(8.2, 5.0))
+    grid = fig.add_gridspec(2, 3, height_ratios=[2.2, 1.4], left=0.02, right=0.98, top=0.82,
+                            bottom=0.07, wspace=0.15, hspace=0.45)
+    top = float(np.abs(scatter.output).max())
+    size = max(scatter.output.shape)
+    for col, (name, out) in enumerate(results):
+        ax = fig.add_subplot(grid[0, col])
+        board = Board(2.5 / size)
+        board.grid(0, 0, _shade(out, top, VALUE), 1.0, out, name="result")
+        board.draw(ax)
+        diff = float(np.abs(out - scatter.output).max())
+        ax.set_title(name if col == 0 else f"{name}\nmax |difference to 1.| = {diff:.1g}", fontsize=10)
+
+    ax = fig.add_subplot(grid[1, 0])
+    board = Board(1.2 / max(x.shape))
+    board.grid(0, 0, _shade(x, np.abs(x).max(), VALUE), 1.0, x, name="input")
+    board.draw(ax)
+    ax.set_title(f"input x, {x.shape[0]}×{x.shape[1]}", fontsize=9)
+
+    ax = fig.add_subplot(grid[1, 1])
+    is_input = np.zeros(zero.padded.shape, bool)
+    starts = [k - 1 - padding for k in kernel.shape]
+    index = [np.arange(n) * stride + s for n, s in zip(x.shape, starts)]
+    index = [i[(i >= 0) & (i < m)] for i, m in zip(index, zero.padded.shape)]
+    is_input[np.ix_(*index)] = True
+    (ph, pw), (kh, kw) = zero.padded.shape, kernel.shape
+    big = 1.6  # the flipped kernel's cells, larger to fit its numbers
+    board = Board(min(2.4 / (pw + 1 + big * kw), 1.3 / ph))
+    board.grid(0, 0, tint((ph, pw), is_input, VALUE, 0.6), 1.0, zero.padded, name="padded",
+               numbers=False)  # values recorded, not written: the blue cells show where x is
+    board.grid(pw + 1, (ph - big * kh) / 2, _shade(zero.flipped, np.abs(kernel).max(), VALUE), big, zero.flipped,
+               name="flipped")
+    board.text(pw + 1 + big * kw / 2, (ph - big * kh) / 2 - 0.2, "flipped\nkernel", fontsize=8)
+    board.draw(ax)
+    ax.set_title(f"x with zeros inserted and padded ({ph}×{pw}, blue: x),\n"
+                 "convolved with the flipped kernel, stride 1", fontsize=8.5)
+
+    ax = fig.add_subplot(grid[1, 2])
+    limit = float(np.abs(matrix.matrix).max()) or 1.0
+    ax.imshow(matrix.matrix, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto", interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("output pixel", fontsize=8)
+    ax.set_ylabel("input pixel", fontsize=8)
+    ax.set_title(f"C of the forward conv, {matrix.matrix.shape[0]}×{matrix.matrix.shape[1]}", fontsize=8.5)
+
+    worst = max(float(np.abs(out - scatter.output).max()) for _, out in results)
+    fig.suptitle(f"one transposed convolution, three ways (kernel {kernel.shape[0]}×{kernel.shape[1]}, "
+                 f"stride {stride}, padding {padding}, output padding {output_padding})\n"
+                 f"largest difference between them: {worst:.1g}", fontsize=10)
+    return fig
+
+
+def checkerboard_figure(seed: int = 0) -> Figure:
+    """Overlap counts for kernel 3 vs 4 at stride 2, and a random transposed conv vs resize-conv output.
+
+    Each panel's title gives its :func:`~course.transposed_conv.checkerboard_strength`.
+    Display the returned figure (last line of a cell).
+    """
+    demo = tc.checkerboard_demo(seed)
+    panels = [("overlap_k3s2", "overlap count\nkernel 3, stride 2"),
+              ("overlap_k4s2", "overlap count\nkernel 4, stride 2"),
+              ("transposed", "random ConvTranspose2d\nkernel 3, stride 2"),
+              ("resize_conv", "nearest upsample ×2,\nthen random 3×3 conv")]
+    fig = Figure(figsize=(8.2, 2.9))
+    axes = fig.subplots(1, 4)
+    for ax, (key, title) in zip(axes, panels):
+        image = demo[key]
+        if key.startswith("overlap"):
+            board = Board(1.9 / image.shape[1])
+            board.grid(0, 0, _shade(image, 4, COUNT), 1.0, image, name="overlap", numbers=False)
+            board.draw(ax)
+        else:
+            ax.imshow(image, cmap="gray", interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+        ax.set_title(f"{title}\ncheckerboard {tc.checkerboard_strength(image):.2f}", fontsize=9)
+    fig.suptitle("uneven overlap (kernel size not a multiple of the stride) paints a checkerboard\n"
+                 "(checkerboard: share of the variation that repeats every 2 pixels, 0 to 1)", fontsize=10)
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.68, bottom=0.03, wspace=0.12)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Wiring
+# ---------------------------------------------------------------------------
+
+
+def transposed_conv_stepper(student_fn: StudentFn | None = None) -> Explorer:
+    """Kernel size, stride, padding, output padding, input size and a step slider (with Play).
+
+    Step ``t`` shows the output after the first ``t`` input values (row-major) have each added
+    value × kernel at their place; the line above the figure gives the output-size formula
+    with the numbers and what the step did. With ``student_fn`` (the exercise's
+    ``conv_transpose2d(x, weight, stride=1, padding=0, output_padding=0)``) a last panel
+    shows its result on the same input, cells that differ from the reference marked.
+    """
+    controls = {"kernel": slider("kernel size", 3, 2, 4), "stride": slider("stride", 2, 1, 3),
+                "padding": slider("padding", 0, 0, 2), "output_padding": slider("output pad.", 0, 0, 2),
+                "input_size": slider("input size", 2, 2, 4), "step": slider("step", 0, 0, 4)}
+    play = widgets.Play(value=0, min=0, max=4, interval=900, description="animate the steps")
+    widgets.jslink((play, "value"), (controls["step"], "value"))
+    text = widgets.HTML()
+    built: list[Explorer] = []
+
+    def render(kernel, stride, padding, output_padding, input_size, step) -> Figure:
+        step_control = controls["step"]
+        with quietly(built[0] if built else None, step_control):
+            step_control.max = play.max = input_size * input_size
+        step = step_control.value
+        formula = f"<b>output size</b> = {size_formula(input_size, kernel, stride, padding, output_padding)}"
+        try:
+            tc.output_size(input_size, kernel, stride, padding, output_padding)
+        except ValueError as error:
+            text.value = (f"{formula}<br><b style='color:{WRONG}'>Impossible combination:</b> "
+                          f"{html.escape(str(error))}")
+            return message_figure(f"Impossible combination:\n{error}")
+        x, k = demo_values(input_size, input_size), demo_values(kernel, kernel)
+        scatter = tc.scatter_steps(x, k, stride, padding, output_padding)
+        text.value = f"{formula}<br>{_step_text(scatter, step, k.shape)}"
+        student = None
+        if student_fn is not None:
+            student = compare_student(student_fn, x, k, stride, padding, output_padding, scatter.output)
+        return draw_stepper(x, k, stride, padding, output_padding, step, student,
+                            width=9.6 if student_fn is not None else 8.2)
+
+    explorer = Explorer(controls, render, extra=[widgets.HBox([play, widgets.Label("animate the steps")]),
+                                                 text], columns=3)
+    built.append(explorer)
+    return explorer
+
+
+def _step_text(scatter: tc.Scatter, step: int, k_shape: tuple[int, int]) -> str:
+    n = len(scatter.steps)
+    if step == 0:
+        return f"<b>step 0 of {n}</b>: nothing added yet; move the step slider or press play."
+    s = scatter.steps[step - 1]
+    (i, j), (r, c), (kh, kw) = s.position, s.origin, k_shape
+    text = (f"<b>step {step} of {n}</b>: x[{i}, {j}] = {format_number(s.value)} times the kernel is added "
+            f"at output rows {r}–{r + kh - 1}, columns {c}–{c + kw - 1}; overlapping values are summed.")
+    if step == n:
+        rows, cols = scatter.crop
+        text += (f" Done: the output is rows {rows.start}–{rows.stop - 1}, columns {cols.start}–{cols.stop - 1} "
+                 "of the full grid (padding crops each side, output padding adds at the bottom and right).")
+    return text
+
+
+def benchmark_cases() -> list[tuple[str, Explorer, list[dict]]]:
+    """A student stepping through the scatter and changing parameters, without and with a student function."""
+    import torch.nn.functional as F
+
+    steps = [{"step": 1}, {"step": 2}, {"step": 3}, {"step": 4}, {"stride": 1}, {"kernel": 4},
+             {"input_size": 4}, {"step": 16}, {"stride": 3}, {"padding": 1}, {"output_padding": 2},
+             {"output_padding": 1}, {"kernel": 2, "step": 9}]
+    return [("transposed_conv_stepper", transposed_conv_stepper(), steps),
+            ("transposed_conv_stepper (student)", transposed_conv_stepper(student_fn=F.conv_transpose2d),
+             steps[:8])]

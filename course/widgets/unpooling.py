@@ -1,0 +1,640 @@
+"""Unpooling explorer (lesson 03): nearest neighbour, bed of nails and max unpooling.
+
+Compute (2-D NumPy arrays in and out, checked against ``torch.nn.functional``):
+:func:`max_pool_with_positions`, :func:`max_unpool`, :func:`nearest_unpool`,
+:func:`bed_of_nails_unpool`; :func:`unpool` gathers what the figure shows and
+:func:`compare_students` runs a student's exercise functions next to them.
+Draw: :func:`draw_unpooling`. Wiring: :func:`unpooling_explorer`.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import textwrap
+from dataclasses import dataclass
+from typing import Callable
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.patches import FancyArrowPatch, Rectangle
+from matplotlib.path import Path
+from matplotlib.textpath import TextPath
+from matplotlib.transforms import Affine2D, IdentityTransform
+
+from .. import viz
+from .core import Explorer
+
+METHODS = ("nearest neighbour", "bed of nails", "max unpooling")
+LECTURE_X = np.array([[6, 2, 3, 2], [1, 4, 5, 1], [1, 2, 3, 4], [1, 0, 5, 6]])
+LECTURE_VALUES = np.array([[2, 4], [1, 3]])
+STUDENT_FUNCTIONS = ("max_pool2d_with_indices", "max_unpool2d", "nearest_upsample", "bed_of_nails_upsample")
+MAX_SIDE = 8         # largest grid side the explorer accepts as input
+MAX_TEXT_SIDE = 12   # larger grids are drawn without numbers in the cells
+
+# ---------------------------------------------------------------------------- compute
+
+
+def max_pool_with_positions(x, kernel_size, stride=None) -> tuple[np.ndarray, np.ndarray]:
+    """Max pooling of a plane x (H, W) -> (pooled (h, w), flat_indices (h, w) int64).
+
+    ``flat_indices`` index the flattened input plane (row * W + col), as
+    ``torch.nn.functional.max_pool2d(..., return_indices=True)`` does. Ties go to the first
+    maximum in row-major window order and NaN counts as the maximum (the last NaN wins), as in
+    PyTorch. ``kernel_size`` and ``stride`` (default: kernel_size) are ints or (rows, cols).
+    """
+    x = _plane(x, "x")
+    (kh, kw), (sh, sw) = _pair(kernel_size, "kernel_size"), _stride(stride, kernel_size)
+    oh, ow = pooled_shape(x.shape, (kh, kw), (sh, sw))
+    windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw))[::sh, ::sw]
+    flat = windows.reshape(oh, ow, kh * kw)
+    pick = np.argmax(flat, axis=-1)  # the first maximum
+    if x.dtype.kind == "f":
+        nan = np.isnan(flat)
+        if nan.any():
+            last_nan = kh * kw - 1 - np.argmax(nan[..., ::-1], axis=-1)
+            pick = np.where(nan.any(axis=-1), last_nan, pick)
+    pooled = np.take_along_axis(flat, pick[..., None], axis=-1)[..., 0]
+    rows = np.arange(oh)[:, None] * sh + pick // kw
+    cols = np.arange(ow)[None, :] * sw + pick % kw
+    return pooled, (rows * x.shape[1] + cols).astype(np.int64)
+
+
+def max_unpool(values, flat_indices, output_shape) -> np.ndarray:
+    """Put each of values (h, w) at its flat index of an output plane (H, W) of zeros.
+
+    Where several values share an index (overlapping pooling windows) the last one in row-major
+    order wins, as ``torch.nn.functional.max_unpool2d`` does on one CPU thread; PyTorch documents
+    repeated indices as nondeterministic, so with more threads it may keep another one.
+    """
+    values = _plane(values, "values")
+    indices = np.asarray(flat_indices)
+    if indices.shape != values.shape:
+        raise ValueError(f"flat_indices must have the shape of values {values.shape}, got {indices.shape}")
+    if indices.dtype.kind not in "iu":
+        raise ValueError(f"flat_indices must be integers, got dtype {indices.dtype}")
+    shape = _shape(output_shape)
+    size = shape[0] * shape[1]
+    if indices.size and (indices.min() < 0 or indices.max() >= size):
+        raise ValueError(f"flat_indices must lie in [0, {size}) for an output of shape {shape}, "
+                         f"got values {indices.min()}..{indices.max()}")
+    out = np.zeros(size, dtype=values.dtype)
+    where, what = indices.ravel(), values.ravel()
+    last = where.size - 1 - np.unique(where[::-1], return_index=True)[1]  # last writer of each index
+    out[where[last]] = what[last]
+    return out.reshape(shape)
+
+
+def nearest_unpool(x, factor) -> np.ndarray:
+    """Nearest-neighbour unpooling: each value of x (h, w) fills a factor x factor block -> (h*f, w*f)."""
+    fh, fw = _pair(factor, "factor")
+    return np.repeat(np.repeat(_plane(x, "x"), fh, axis=0), fw, axis=1)
+
+
+def bed_of_nails_unpool(x, factor) -> np.ndarray:
+    """Bed of nails: each value of x (h, w) at the top-left of its factor x factor block, zeros elsewhere."""
+    x = _plane(x, "x")
+    fh, fw = _pair(factor, "factor")
+    out = np.zeros((x.shape[0] * fh, x.shape[1] * fw), dtype=x.dtype)
+    out[::fh, ::fw] = x
+    return out
+
+
+def pooled_shape(shape, kernel_size, stride=None) -> tuple[int, int]:
+    """Output (h, w) of pooling a plane of ``shape`` (H, W) without padding."""
+    (kh, kw), (sh, sw) = _pair(kernel_size, "kernel_size"), _stride(stride, kernel_size)
+    h, w = _shape(shape)
+    if h < kh or w < kw:
+        raise ValueError(f"a {kh}×{kw} kernel needs an input of at least {kh}×{kw}, got {h}×{w}")
+    return (h - kh) // sh + 1, (w - kw) // sw + 1
+
+
+@dataclass
+class Unpooling:
+    """What the explorer draws for one method.
+
+    ``source`` has the output's shape: the flat index into ``values`` of the value that landed
+    in each cell, -1 where nothing landed. ``block`` is the block size drawn in the output
+    (None when pooling windows overlap). For max unpooling, ``x`` (H, W) was pooled to
+    ``pooled`` (h, w) with ``kernel``/``stride`` and ``indices`` are the remembered positions.
+    """
+
+    method: str
+    values: np.ndarray
+    output: np.ndarray
+    source: np.ndarray
+    block: tuple[int, int] | None
+    x: np.ndarray | None = None
+    pooled: np.ndarray | None = None
+    indices: np.ndarray | None = None
+    kernel: tuple[int, int] | None = None
+    stride: tuple[int, int] | None = None
+
+
+def unpool(method: str, values, factor=2, x=None, kernel_size=2, stride=None) -> Unpooling:
+    """Unpool values (h, w) with ``method`` (one of METHODS).
+
+    Nearest neighbour and bed of nails scale by ``factor``; max unpooling first max-pools x
+    (H, W) with ``kernel_size``/``stride`` and needs values of the pooled shape.
+    """
+    values = _plane(values, "values")
+    ids = np.arange(values.size).reshape(values.shape)
+    if method == "nearest neighbour":
+        return Unpooling(method, values, nearest_unpool(values, factor), nearest_unpool(ids, factor),
+                         _pair(factor, "factor"))
+    if method == "bed of nails":
+        return Unpooling(method, values, bed_of_nails_unpool(values, factor),
+                         bed_of_nails_unpool(ids + 1, factor) - 1, _pair(factor, "factor"))
+    if method == "max unpooling":
+        if x is None:
+            raise ValueError("max unpooling needs x, the input of the max pooling")
+        x = _plane(x, "x")
+        kernel, step = _pair(kernel_size, "kernel_size"), _stride(stride, kernel_size)
+        pooled, indices = max_pool_with_positions(x, kernel, step)
+        if values.shape != pooled.shape:
+            raise ValueError(f"max unpooling needs values of the pooled shape {_size(pooled.shape)}, "
+                             f"got {_size(values.shape)}: edit them or press randomise")
+        return Unpooling(method, values, max_unpool(values, indices, x.shape),
+                         max_unpool(ids + 1, indices, x.shape) - 1, step if step == kernel else None,
+                         x, pooled, indices, kernel, step)
+    raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+
+
+@dataclass
+class StudentResult:
+    """A student's function run on the example: what it returned, which cells differ, or its error."""
+
+    name: str
+    under: str                          # the reference panel it is compared with: "pooled" or "output"
+    output: np.ndarray | None = None
+    indices: np.ndarray | None = None   # max_pool2d_with_indices only
+    differ: np.ndarray | None = None    # bool, output's shape
+    error: str | None = None
+
+
+def compare_students(result: Unpooling, student_fns: dict[str, Callable] | None) -> list[StudentResult]:
+    """Run the student's functions that belong to ``result.method``, as the lesson's exercises
+    take them: NumPy arrays of shape (1, 1, H, W) (values as floats, indices as int64).
+
+    ``max_unpool2d`` gets the reference indices, so a wrong pooling does not hide a right unpooling.
+    """
+    fns = student_fns or {}
+    batch = lambda a, dtype=np.float64: np.array(a, dtype=dtype)[None, None]  # noqa: E731  (a fresh copy)
+    runs = []
+    if result.method == "max unpooling":
+        k, s = _unpair(result.kernel), _unpair(result.stride)
+        if "max_pool2d_with_indices" in fns:
+            runs.append(("max_pool2d_with_indices", "pooled", lambda f: f(batch(result.x), k, stride=s)))
+        if "max_unpool2d" in fns:
+            runs.append(("max_unpool2d", "output", lambda f: f(
+                batch(result.values), batch(result.indices, np.int64), k, stride=s, output_size=result.x.shape)))
+    else:
+        name = "nearest_upsample" if result.method == "nearest neighbour" else "bed_of_nails_upsample"
+        if name in fns:
+            factor = _unpair(result.block)
+            runs.append((name, "output", lambda f: f(batch(result.values), factor)))
+    return [_run_student(name, under, fns[name], call, result) for name, under, call in runs]
+
+
+def _run_student(name: str, under: str, fn: Callable, call: Callable, result: Unpooling) -> StudentResult:
+    try:
+        got = call(fn)
+    except Exception as error:  # a student's function may raise anything; show it, never crash
+        return StudentResult(name, under, error=f"raised {type(error).__name__}: {error}".rstrip(": "))
+    try:
+        if name == "max_pool2d_with_indices":
+            if not isinstance(got, (tuple, list)) or len(got) != 2:
+                raise ValueError(f"expected a pair (out, indices), got {type(got).__name__}")
+            out = _student_plane(got[0], result.pooled.shape, "out")
+            idx = _student_plane(got[1], result.pooled.shape, "indices")
+            differ = ~np.isclose(out, result.pooled) | (idx != result.indices)
+            return StudentResult(name, under, out, idx.astype(np.int64), differ)
+        out = _student_plane(got, result.output.shape, "the output")
+        return StudentResult(name, under, out, None, ~np.isclose(out, result.output))
+    except ValueError as error:
+        return StudentResult(name, under, error=str(error))
+
+
+def _student_plane(got, shape: tuple[int, int], what: str) -> np.ndarray:
+    if hasattr(got, "detach"):
+        got = got.detach().cpu().numpy()
+    got = np.asarray(got)
+    if got.shape != (1, 1) + tuple(shape):
+        raise ValueError(f"{what}: expected shape {_tuple((1, 1) + tuple(shape))}, got {_tuple(got.shape)}")
+    if got.dtype.kind not in "biuf":
+        raise ValueError(f"{what}: expected numbers, got dtype {got.dtype}")
+    return got[0, 0]
+
+
+def parse_grid(text: str, name: str = "grid", max_side: int = MAX_SIDE) -> np.ndarray:
+    """A grid of integers from text: one row per line (or ``[[1, 2], [3, 4]]``), numbers split by
+    spaces, commas or tabs. Raises ValueError saying what is wrong and where."""
+    text = re.sub(r"\]\s*,?\s*\[", "\n", text.replace(";", "\n"))
+    lines = [line for line in (re.sub(r"[\[\]]", " ", raw).strip(" ,\t") for raw in text.splitlines()) if line]
+    if not lines:
+        raise ValueError(f"{name}: expected rows of whole numbers, got an empty text")
+    rows = []
+    for r, line in enumerate(lines, 1):
+        row = []
+        for item in re.split(r"[,\s]+", line):
+            if not re.fullmatch(r"[+-]?\d{1,3}", item):
+                raise ValueError(f"{name}, row {r}: expected whole numbers between -999 and 999, got {item!r}")
+            row.append(int(item))
+        rows.append(row)
+    if any(len(row) != len(rows[0]) for row in rows):
+        lengths = ", ".join(str(len(row)) for row in rows)
+        raise ValueError(f"{name}: every row needs the same number of values, got rows of {lengths}")
+    if len(rows) > max_side or len(rows[0]) > max_side:
+        raise ValueError(f"{name}: expected at most {max_side}×{max_side}, got {len(rows)}×{len(rows[0])}")
+    return np.array(rows, dtype=np.int64)
+
+
+def format_grid(grid) -> str:
+    """The text that :func:`parse_grid` reads back: one row per line."""
+    return "\n".join(" ".join(str(int(v)) for v in row) for row in np.asarray(grid))
+
+
+def random_example(seed: int, kernel_size: int = 2, stride: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A random x (H, W) of digits at most MAX_SIDE wide and values (h, w) in 1..9 of its pooled shape."""
+    rng = np.random.default_rng(seed)
+    k, s = int(kernel_size), int(stride or kernel_size)
+    sides = []
+    for _ in range(2):
+        pooled = int(rng.choice([p for p in (2, 3) if (p - 1) * s + k <= MAX_SIDE] or [1]))
+        base = (pooled - 1) * s + k
+        sides.append(base + int(rng.integers(0, min(s, MAX_SIDE - base + 1))))
+    x = rng.integers(0, 10, size=sides)
+    return x, rng.integers(1, 10, size=pooled_shape(x.shape, k, s))
+
+
+def describe(result: Unpooling) -> str:
+    """One sentence on what the method did, with the shapes."""
+    v, o = _size(result.values.shape), _size(result.output.shape)
+    if result.method == "max unpooling":
+        k, s = result.kernel, result.stride
+        shared = result.indices.size - np.unique(result.indices).size
+        note = (f" Overlapping windows remembered the same cell more than once, so {shared} value(s) land on "
+                f"a taken cell: here the last one wins (PyTorch does not promise which), the others are lost."
+                if shared else "")
+        return (f"Max pooling {_size(k)}, stride {_unpair(s)}: x {_size(result.x.shape)} → {v}, remembering where "
+                f"each maximum was (ties: the first in row-major order, as in PyTorch). Max unpooling puts "
+                f"each value of a later layer back at that position → {o}; every other cell is 0.{note}")
+    if result.method == "nearest neighbour":
+        return f"Nearest neighbour: each value is copied into its {_size(result.block)} block: {v} → {o}."
+    return (f"Bed of nails: each value goes to the top-left cell of its {_size(result.block)} block, "
+            f"zeros elsewhere: {v} → {o}.")
+
+
+def _plane(x, name: str) -> np.ndarray:
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    x = np.asarray(x)
+    if x.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array (H, W), got shape {x.shape}")
+    if x.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must hold numbers, got dtype {x.dtype}")
+    return x
+
+
+def _pair(value, name: str) -> tuple[int, int]:
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(items) != 2 or not all(_is_int(v) and v >= 1 for v in items):
+        raise ValueError(f"{name} must be a positive integer or a pair of them, got {value!r}")
+    return int(items[0]), int(items[1])
+
+
+def _stride(stride, kernel_size) -> tuple[int, int]:
+    return _pair(kernel_size if stride is None else stride, "stride")
+
+
+def _shape(shape) -> tuple[int, int]:
+    items = tuple(shape) if isinstance(shape, (tuple, list)) else ()
+    if len(items) != 2 or not all(_is_int(v) and v >= 1 for v in items):
+        raise ValueError(f"expected a shape (H, W) of two positive integers, got {shape!r}")
+    return int(items[0]), int(items[1])
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def _unpair(pair: tuple[int, int]) -> int | tuple[int, int]:
+    return pair[0] if pair[0] == pair[1] else pair
+
+
+def _tuple(shape) -> str:
+    return str(tuple(shape)).replace(", ", ",\u00a0")  # no-break spaces: a wrapped message keeps shapes whole
+
+
+def _size(shape) -> str:
+    return f"{shape[0]}×{shape[1]}"
+
+
+# ---------------------------------------------------------------------------- draw
+#
+# Everything is drawn in one axes whose data unit is one grid cell (panels side by side, the
+# student's row below), and all text is glyph paths stamped by collections (one per distinct
+# number, one per label): with Text artists a redraw took twice as long.
+
+# palette colours 1..7 (orange, sky blue, green, pink, yellow, blue, vermillion), half mixed with
+# white so that black numbers stay readable, ordered so that a 2×2 grid gets four clearly different ones
+_TINTS = np.array([0.5 * np.array(to_rgb(viz.PALETTE[k])) + 0.5 for k in (1, 2, 3, 7, 4, 5, 6)])
+_DIFFER = viz.PALETTE[6]
+# inches: widest figure, tallest grid, largest cell, gap between panels (for the arrows),
+# space for a panel's two-line title, outer margin
+_FIG_W, _GRID_H, _CELL, _GAP, _TITLE, _MARGIN = 8.0, 2.4, 0.6, 0.85, 0.45, 0.08
+_GLYPHS: dict[tuple[str, float, str], Path] = {}
+
+
+@dataclass
+class _Panel:
+    label: str          # "x", "pooled", "values", "output"; "your pooled", "your output"
+    x0: float           # top-left corner, in cells
+    y0: float
+    shape: tuple[float, float]  # rows, columns (a grid's shape, or the room for an error message)
+
+
+def draw_unpooling(result: Unpooling, students: list[StudentResult] = ()) -> Figure:
+    """Reference panels in a row, linked by arrows and colours (each value's colour marks where it
+    lands); the student's results, if any, in a second row under the panel they are compared with.
+
+    One axes in cell units; each panel's image has ``gid`` = its label, and the numbers of a
+    panel are collections with ``gid`` "label/value/<text>" (and "label/index/<text>").
+    """
+    r = result
+    grids = {"values": r.values, "output": r.output}
+    if r.method == "max unpooling":
+        grids = {"x": r.x, "pooled": r.pooled} | grids
+    cols = [g.shape[1] for g in grids.values()]
+    tallest = max(g.shape[0] for g in grids.values())
+    cell = min((_FIG_W - 2 * _MARGIN - _GAP * (len(grids) - 1)) / sum(cols), _GRID_H / tallest, _CELL)
+    gap, title, margin = _GAP / cell, _TITLE / cell, _MARGIN / cell
+    panels, x = {}, 0.0
+    for label, grid in grids.items():
+        panels[label] = _Panel(label, x, title + (tallest - grid.shape[0]) / 2, grid.shape)
+        x += grid.shape[1] + gap
+    row = title + tallest + 0.15 / cell  # the student's row starts this far below the reference row
+    lower = tallest if any(s.error is None for s in students) else 0.9 / cell  # an error needs less room
+    width, height = x - gap, (row + title + lower) if students else title + tallest
+    fig = plt.figure(figsize=((width + 2 * margin) * cell, (height + 2 * margin) * cell), dpi=100)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_axis_off()
+    ax.set_xlim(-margin, width + margin)
+    ax.set_ylim(height + margin, -margin)
+    canvas = _Canvas(ax, cell, r.values.shape)
+    ids = np.arange(r.values.size).reshape(r.values.shape)
+    canvas.grid(panels["values"], r.values, ids,
+                f"{'values to unpool' if r.method == 'max unpooling' else 'values'}\n{_size(r.values.shape)}")
+    canvas.grid(panels["output"], r.output, r.source, f"{r.method}\n{_size(r.output.shape)}", block=r.block)
+    middle = title + tallest / 2
+    if r.method == "max unpooling":
+        canvas.grid(panels["x"], r.x, r.source, f"x {_size(r.x.shape)}\nmaxima coloured", block=r.block,
+                    dim_uncoloured=False)
+        canvas.grid(panels["pooled"], r.pooled, ids, f"pooled {_size(r.pooled.shape)}\nvalue @ flat index",
+                    sub=r.indices)
+        canvas.arrow(panels["x"], panels["pooled"], middle, f"max pool\n{_size(r.kernel)}, stride {_unpair(r.stride)}")
+        canvas.arrow(panels["pooled"], panels["values"], middle, "later\nlayers", ":")
+        canvas.arrow(panels["values"], panels["output"], middle, "max\nunpool")
+    else:
+        how = f"copy into\n{_size(r.block)} blocks" if r.method == "nearest neighbour" else "top-left of\nits block"
+        canvas.arrow(panels["values"], panels["output"], middle, how)
+    for student in students:
+        above = panels[student.under]
+        slot = (_Panel(f"your {student.under}", above.x0, above.y0 + row, above.shape) if student.error is None
+                else _Panel(f"your {student.under}", above.x0, row + title, (min(lower, tallest), above.shape[1])))
+        canvas.student(slot, student, ids if student.under == "pooled" else r.source,
+                       r.block if student.under == "output" else None)
+    canvas.finish()
+    return fig
+
+
+def draw_message(message: str) -> Figure:
+    """A small figure that shows only ``message`` (what was wrong with the input)."""
+    fig = plt.figure(figsize=(_FIG_W, 0.6), dpi=100)
+    fig.text(0.5, 0.5, "\n".join(textwrap.wrap(message, 95)), ha="center", va="center", color=_DIFFER,
+             fontsize=10, gid="message")
+    return fig
+
+
+class _Canvas:
+    """Collects the grid lines of every panel and draws them as two line collections at the end."""
+
+    def __init__(self, ax, cell: float, values_shape: tuple[int, int]):
+        self.ax, self.cell = ax, cell  # inches per cell
+        # tint of each value: all different up to 7 values, and never the same as a neighbour's
+        rows, cols = np.indices(values_shape)
+        step = values_shape[1] if values_shape[1] % len(_TINTS) else 3
+        self.tint = ((step * rows + cols) % len(_TINTS)).ravel()
+        self.fontsize = float(np.clip(cell * 72 * 0.4, 5, 12))
+        self.thin: list = []
+        self.thick: list = []
+
+    def grid(self, p: _Panel, grid: np.ndarray, colour_ids: np.ndarray, title: str, *,
+             block: tuple[int, int] | None = None, sub: np.ndarray | None = None,
+             differ: np.ndarray | None = None, dim_uncoloured: bool = True, title_colour: str = "0.1") -> None:
+        h, w = grid.shape
+        rgb = np.ones((h, w, 3))
+        coloured = colour_ids >= 0
+        rgb[coloured] = _TINTS[self.tint[colour_ids[coloured]]]
+        self.ax.imshow(rgb, extent=(p.x0, p.x0 + w, p.y0 + h, p.y0), interpolation="nearest", gid=p.label)
+        self.thin += _lines(p, range(h + 1), range(w + 1))
+        if block and max(block) > 1:
+            self.thick += _lines(p, range(0, h + 1, block[0]), range(0, w + 1, block[1]))
+        self.title(p, title, title_colour)
+        if max(h, w) > MAX_TEXT_SIDE:
+            return
+        show_sub = sub is not None and self.fontsize >= 8  # position labels only where they stay readable
+        rows, cols = np.indices(grid.shape)
+        centre_x, centre_y = p.x0 + cols + 0.5, p.y0 + rows + 0.5 - (0.14 if show_sub else 0.0)
+        strong = coloured | (not dim_uncoloured)
+        for mask, colour, weight in ((coloured, "0.1", "bold"), (strong & ~coloured, "0.1", "normal"),
+                                     (~strong, "0.6", "normal")):
+            self._numbers(f"{p.label}/value", grid[mask], centre_x[mask], centre_y[mask], self.fontsize,
+                          colour, weight)
+        if show_sub:
+            self._numbers(f"{p.label}/index", sub.ravel(), centre_x.ravel(), (centre_y + 0.44).ravel(),
+                          0.62 * self.fontsize, "0.25", "normal", prefix="@")
+        if differ is not None:
+            for i, j in np.argwhere(differ):
+                self.ax.add_patch(Rectangle((p.x0 + j + 0.06, p.y0 + i + 0.06), 0.88, 0.88, fill=False,
+                                            ec=_DIFFER, lw=2.2, gid=f"{p.label}/differ"))
+
+    def student(self, p: _Panel, s: StudentResult, colour_ids: np.ndarray, block) -> None:
+        if s.error is not None:
+            self.title(p, f"your {s.name}")
+            self.label(p.x0 + p.shape[1] / 2, p.y0 + p.shape[0] / 2, "\n".join(textwrap.wrap(s.error, 28)[:8]),
+                       f"{p.label}/error", size=8, colour=_DIFFER, va="center")
+            return
+        wrong = int(s.differ.sum())
+        verdict = "matches ✓" if wrong == 0 else f"{wrong} of {s.differ.size} cells differ"
+        self.grid(p, s.output, colour_ids, f"your {s.name}\n{verdict}", block=block, sub=s.indices,
+                  differ=s.differ, title_colour=_DIFFER if wrong else "0.1")
+
+    def title(self, p: _Panel, text: str, colour: str = "0.1") -> None:
+        self.label(p.x0 + p.shape[1] / 2, p.y0 - 0.06 / self.cell, text, f"{p.label}/title", colour=colour)
+
+    def label(self, x: float, y: float, text: str, gid: str, *, size: float = 9, colour: str = "0.1",
+              va: str = "bottom") -> None:
+        """Lines of ``text`` centred on x, their bottom (va="bottom") or middle (va="center") at y."""
+        lines = [line or " " for line in text.split("\n")]
+        points = 1 / 72 / self.cell  # cells per point
+        step, height = 1.25 * size * points, ((len(lines) - 1) * 1.25 + 0.72) * size * points
+        last = y - 0.25 * size * points if va == "bottom" else y + height / 2  # baseline of the last line
+        baselines = last - step * np.arange(len(lines))[::-1]
+        self._stamp(f"{gid}/{text}", [_glyphs(line, size, "normal", centre_y=False) for line in lines],
+                    np.column_stack([np.full(len(lines), x), baselines]), colour)
+
+    def arrow(self, a: _Panel, b: _Panel, y: float, text: str, style: str = "-") -> None:
+        pad = 0.06 / self.cell
+        start, end = a.x0 + a.shape[1] + pad, b.x0 - pad
+        self.ax.add_patch(FancyArrowPatch((start, y), (end, y), arrowstyle="-|>", mutation_scale=14, lw=1.4,
+                                          ls=style, color="0.3"))
+        self.label((start + end) / 2, y - 0.08 / self.cell, text, "arrow/label", size=8, colour="0.2")
+
+    def finish(self) -> None:
+        self.ax.add_collection(LineCollection(self.thin, colors="0.7", linewidths=0.6))
+        if self.thick:
+            self.ax.add_collection(LineCollection(self.thick, colors="0.25", linewidths=1.4))
+
+    def _numbers(self, gid: str, values, xs, ys, size: float, colour: str, weight: str, prefix: str = "") -> None:
+        texts = [prefix + _fmt(v) for v in np.ravel(values)]
+        for text in sorted(set(texts)):
+            where = [k for k, t in enumerate(texts) if t == text]
+            fit = size * min(1.0, 2.2 / len(text.removeprefix(prefix)))  # long numbers shrink to fit the cell
+            self._stamp(f"{gid}/{text}", [_glyphs(text, fit, weight)], np.column_stack([xs[where], ys[where]]),
+                        colour)
+
+    def _stamp(self, gid: str, paths: list[Path], offsets: np.ndarray, colour: str) -> None:
+        """Glyph paths (in points) drawn at offsets (in cells), path k at offset k (paths repeat)."""
+        self.ax.add_collection(PathCollection(
+            paths, sizes=[1.0], offsets=offsets, offset_transform=self.ax.transData, transform=IdentityTransform(),
+            facecolors=colour, edgecolors="none", gid=gid), autolim=False)
+
+
+def _glyphs(text: str, size: float, weight: str, centre_y: bool = True) -> Path:
+    """The outline of ``text`` at ``size`` points, y up, centred on x = 0 and on y = 0 (or with its
+    baseline at y = 0); cached, since the same few strings come back on every redraw."""
+    key = (text, round(size, 1), weight, centre_y)
+    if key not in _GLYPHS:
+        path = TextPath((0, 0), text, size=key[1], prop=FontProperties(weight=weight))
+        box = path.get_extents()
+        dy = -(box.y0 + box.y1) / 2 if centre_y else 0.0
+        _GLYPHS[key] = path.transformed(Affine2D().translate(-(box.x0 + box.x1) / 2, dy))
+    return _GLYPHS[key]
+
+
+def _lines(p: _Panel, rows, cols) -> list:
+    h, w = p.shape
+    return ([[(p.x0, p.y0 + i), (p.x0 + w, p.y0 + i)] for i in rows]
+            + [[(p.x0 + j, p.y0), (p.x0 + j, p.y0 + h)] for j in cols])
+
+
+def _fmt(v) -> str:
+    v = float(v)
+    return "nan" if np.isnan(v) else f"{v:.0f}" if v.is_integer() else f"{v:.2g}"
+
+
+# ---------------------------------------------------------------------------- wiring
+
+
+def unpooling_explorer(student_fns: dict[str, Callable] | None = None, seed: int = 0) -> Explorer:
+    """Nearest neighbour, bed of nails and max unpooling on the lecture's example (editable, or
+    randomised with a seed that each click of *randomise* increments).
+
+    ``student_fns`` may hold any of the lesson's exercise functions (keys in STUDENT_FUNCTIONS,
+    on (N, C, H, W) NumPy arrays); each one's result is drawn under the reference with differing
+    cells marked, and its error, if it raises, is shown instead. Besides its controls the explorer
+    has ``randomise`` (the Button) and ``status`` (an HTML line: what happened, or what is wrong).
+    """
+    student_fns = dict(student_fns or {})
+    unknown = sorted(set(student_fns) - set(STUDENT_FUNCTIONS))
+    if unknown:
+        raise ValueError(f"student_fns keys must be among {STUDENT_FUNCTIONS}, got {unknown}")
+    not_callable = sorted(name for name, fn in student_fns.items() if not callable(fn))
+    if not_callable:
+        raise ValueError(f"student_fns values must be functions, got non-callables for {not_callable}")
+
+    def dropdown(name: str, options: list[int], value: int) -> widgets.Dropdown:
+        return widgets.Dropdown(options=options, value=value, description=name, style={"description_width": "50px"},
+                                layout=widgets.Layout(width="130px"))
+
+    def grid_text(name: str, grid: np.ndarray) -> widgets.Textarea:
+        return widgets.Textarea(value=format_grid(grid), description=name, continuous_update=False,
+                                placeholder="rows of whole numbers, e.g.\n1 2\n3 4",
+                                layout=widgets.Layout(width="260px", height="120px"))
+
+    controls = {  # two per row: the method and its factor; the pooling; the two grids
+        "method": widgets.ToggleButtons(options=METHODS, value="max unpooling", description="method",
+                                        style={"button_width": "140px"}),
+        "factor": dropdown("factor", [2, 3], 2),
+        "kernel": widgets.Dropdown(options=[2, 3], value=2, description="pooling: kernel",
+                                   style={"description_width": "initial"}, layout=widgets.Layout(width="190px")),
+        "stride": dropdown("stride", [1, 2, 3], 2),
+        "x_text": grid_text("input x", LECTURE_X),
+        "values_text": grid_text("values", LECTURE_VALUES),
+    }
+    status = widgets.HTML()
+    randomise = widgets.Button(description="randomise", icon="random", tooltip="a new random x and values",
+                               layout=widgets.Layout(width="120px", flex="0 0 auto"))
+
+    def render(method, factor, kernel, stride, x_text, values_text) -> Figure:
+        try:
+            x = parse_grid(x_text, "x")
+            values = parse_grid(values_text, "values")
+            result = unpool(method, values, factor, x, kernel, stride)
+        except ValueError as error:
+            status.value = f"<span style='color:{_DIFFER}'>{html.escape(str(error), quote=False)}</span>"
+            return draw_message(str(error))
+        status.value = describe(result)
+        return draw_unpooling(result, compare_students(result, student_fns))
+
+    explorer = Explorer(controls, render, extra=[widgets.HBox([randomise, status])], columns=2)
+    state = {"seed": seed}
+
+    def on_randomise(_=None) -> None:
+        state["seed"] += 1
+        x, values = random_example(state["seed"], controls["kernel"].value, controls["stride"].value)
+        for name, grid in (("x_text", x), ("values_text", values)):  # one redraw for both
+            controls[name].unobserve(explorer.refresh, names="value")
+            controls[name].value = format_grid(grid)
+            controls[name].observe(explorer.refresh, names="value")
+        explorer.refresh()
+
+    def enable(_=None) -> None:
+        pooling = controls["method"].value == "max unpooling"
+        controls["factor"].disabled = pooling
+        controls["kernel"].disabled = controls["stride"].disabled = not pooling
+
+    randomise.on_click(on_randomise)
+    controls["method"].observe(enable, names="value")
+    enable()
+    explorer.randomise = randomise
+    explorer.status = status
+    return explorer
+
+
+def benchmark_cases() -> list[tuple[str, Explorer, list[dict]]]:
+    """Student-like interactions with the explorer, alone and with student functions to compare."""
+    def plane(fn):  # a compute function of this module, as a student's function on (1, 1, H, W)
+        return lambda x, *args, **kwargs: fn(np.asarray(x)[0, 0], *args, **kwargs)[None, None]
+
+    reference = {
+        "max_pool2d_with_indices": lambda x, k, stride=None: tuple(
+            a[None, None] for a in max_pool_with_positions(np.asarray(x)[0, 0], k, stride)),
+        "max_unpool2d": lambda x, i, k, stride=None, output_size=None: max_unpool(
+            np.asarray(x)[0, 0], np.asarray(i)[0, 0], output_size)[None, None],
+        "nearest_upsample": plane(nearest_unpool),
+        "bed_of_nails_upsample": plane(bed_of_nails_unpool),
+    }
+    steps = [{"method": "nearest neighbour"}, {"factor": 3}, {"method": "bed of nails"}, {"factor": 2},
+             {"method": "max unpooling"}, {"kernel": 3}, {"stride": 1},
+             {"x_text": format_grid(np.arange(36).reshape(6, 6) % 7)},
+             {"values_text": format_grid(np.arange(16).reshape(4, 4))}, {"kernel": 2}, {"stride": 2},
+             {"values_text": "1 2 3\n4 5 6\n7 8 9"}, {"values_text": "1 2\n3 x"}]
+    return [("unpooling_explorer", unpooling_explorer(), steps),
+            ("unpooling_explorer (student functions)", unpooling_explorer(reference), steps)]

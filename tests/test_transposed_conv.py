@@ -1,0 +1,314 @@
+"""Transposed convolution three ways (scatter, zero insertion, matrix transpose) against PyTorch."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course import transposed_conv as tc
+
+# (H, W), (kH, kW), stride, padding, output_padding: the edge cases
+EDGE_CASES = [
+    ((2, 2), (3, 3), 2, 0, 0),   # the lecture's setting
+    ((3, 3), (3, 3), 1, 0, 0),   # stride 1: every output pixel overlaps
+    ((3, 2), (2, 2), 3, 0, 0),   # stride larger than the kernel: gaps of zeros
+    ((3, 3), (2, 3), 4, 0, 3),   # gaps and the largest output padding
+    ((4, 3), (3, 3), 2, 1, 1),   # padding crops, output padding adds one
+    ((5, 3), (4, 2), 3, 2, 2),   # odd sizes, rectangular kernel
+    ((3, 3), (3, 3), 2, 3, 1),   # padding larger than kernel - 1
+    ((1, 1), (1, 1), 1, 0, 0),   # one value, one tap
+    ((1, 4), (1, 3), 2, 0, 0),   # a single row
+]
+
+
+def torch_transposed(x, kernel, stride, padding=0, output_padding=0, dilation=1) -> np.ndarray:
+    x = torch.as_tensor(np.asarray(x, dtype=np.float64))
+    w = torch.as_tensor(np.asarray(kernel, dtype=np.float64))
+    return F.conv_transpose2d(x[None, None], w[None, None], stride=stride, padding=padding,
+                              output_padding=output_padding, dilation=dilation)[0, 0].numpy()
+
+
+def random_cases(count: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        h, w = (int(v) for v in rng.integers(1, 6, 2))
+        kh, kw = (int(v) for v in rng.integers(1, 5, 2))
+        stride = int(rng.integers(1, 5))
+        padding = int(rng.integers(0, min(kh, kw) + 1))
+        output_padding = int(rng.integers(0, stride))
+        try:
+            for n, k in ((h, kh), (w, kw)):
+                tc.output_size(n, k, stride, padding, output_padding)
+        except ValueError:
+            continue
+        yield rng.normal(size=(h, w)), rng.normal(size=(kh, kw)), stride, padding, output_padding
+
+
+def all_cases():
+    rng = np.random.default_rng(1)
+    edge = [(rng.normal(size=s), rng.normal(size=k), st, p, op) for s, k, st, p, op in EDGE_CASES]
+    return edge + list(random_cases(150))
+
+
+# ------------------------------------------------------------------ output_size
+
+
+def test_output_size_is_the_shape_torch_produces():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        size, kernel = int(rng.integers(1, 8)), int(rng.integers(1, 6))
+        stride, dilation = int(rng.integers(1, 4)), int(rng.integers(1, 3))
+        padding, output_padding = int(rng.integers(0, 4)), int(rng.integers(0, stride))
+        try:
+            expected = torch_transposed(np.ones((size, size)), np.ones((kernel, kernel)), stride, padding,
+                                        output_padding, dilation).shape[0]
+        except RuntimeError:  # torch refuses an empty output: so must we
+            with pytest.raises(ValueError, match="the output would be empty"):
+                tc.output_size(size, kernel, stride, padding, output_padding, dilation)
+            continue
+        assert tc.output_size(size, kernel, stride, padding, output_padding, dilation) == expected
+
+
+def test_output_size_of_the_lecture_example():
+    assert tc.output_size(2, 3, stride=2) == 5
+    assert tc.output_size(4, 3, stride=2, padding=1, output_padding=1) == 8  # exactly 2x
+
+
+def test_output_size_refuses_impossible_parameters():
+    with pytest.raises(ValueError, match=r"expected output_padding < 2, got output_padding=2"):
+        tc.output_size(3, 3, stride=2, output_padding=2)
+    empty = r"\(2 - 1\) \* 1 - 2 \* 2 \+ 1 \* \(2 - 1\) \+ 0 \+ 1 = -1, expected at least 1"
+    with pytest.raises(ValueError, match=empty):
+        tc.output_size(2, 2, stride=1, padding=2)
+    with pytest.raises(ValueError, match=r"expected stride to be an integer >= 1, got 0"):
+        tc.output_size(3, 3, stride=0)
+    with pytest.raises(ValueError, match=r"expected padding to be an integer >= 0, got -1"):
+        tc.output_size(3, 3, padding=-1)
+    with pytest.raises(ValueError, match=r"expected size to be an integer >= 1, got 2.5"):
+        tc.output_size(2.5, 3)
+
+
+# ------------------------------------------------------------------ view 1: scatter-add
+
+
+def test_scatter_add_equals_torch_on_edge_and_random_cases():
+    for x, kernel, stride, padding, output_padding in all_cases():
+        result = tc.scatter_steps(x, kernel, stride, padding, output_padding)
+        expected = torch_transposed(x, kernel, stride, padding, output_padding)
+        assert result.output.shape == expected.shape, (x.shape, kernel.shape, stride, padding, output_padding)
+        np.testing.assert_allclose(result.output, expected, atol=1e-12)
+        np.testing.assert_array_equal(result.full[result.crop], result.output)
+
+
+def test_several_channels_are_sums_of_single_channel_transposed_convolutions():
+    rng = np.random.default_rng(2)
+    x, weight = rng.normal(size=(3, 4, 5)), rng.normal(size=(3, 2, 3, 2))  # (C_in, H, W), (C_in, C_out, kH, kW)
+    expected = F.conv_transpose2d(torch.as_tensor(x)[None], torch.as_tensor(weight), stride=2, padding=1,
+                                  output_padding=1)[0].numpy()
+    for view in (tc.scatter_steps, tc.zero_insertion_view, tc.matrix_view):
+        got = [sum(view(x[ci], weight[ci, co], 2, 1, 1).output for ci in range(3)) for co in range(2)]
+        np.testing.assert_allclose(np.stack(got), expected, atol=1e-12)
+
+
+def test_scatter_steps_visit_the_input_row_major_and_add_value_times_kernel():
+    rng = np.random.default_rng(3)
+    x, kernel, stride = rng.normal(size=(3, 2)), rng.normal(size=(2, 3)), 2
+    result = tc.scatter_steps(x, kernel, stride, padding=1, output_padding=1)
+    assert [s.position for s in result.steps] == [(0, 0), (0, 1), (1, 0), (1, 1), (2, 0), (2, 1)]
+    assert result.full.shape == ((3 - 1) * 2 + 2 + 1, (2 - 1) * 2 + 3 + 1)
+    previous = np.zeros_like(result.full)
+    for s in result.steps:
+        i, j = s.position
+        assert s.value == x[i, j]
+        assert s.origin == (i * stride, j * stride)
+        np.testing.assert_allclose(s.scaled, x[i, j] * kernel)
+        added = s.accumulated - previous
+        r, c = s.origin
+        np.testing.assert_allclose(added[r:r + 2, c:c + 3], s.scaled)
+        added[r:r + 2, c:c + 3] = 0
+        assert not added.any(), "a step may only change its own footprint"
+        previous = s.accumulated
+    np.testing.assert_array_equal(result.steps[-1].accumulated, result.full)
+    assert result.crop == (slice(1, 6), slice(1, 5))
+
+
+def test_scatter_sums_where_copies_overlap_by_hand():
+    # 1 x 2 input, 1 x 3 kernel of ones, stride 2: copies meet at column 2
+    result = tc.scatter_steps([[1, 2]], [[1, 1, 1]], stride=2)
+    np.testing.assert_array_equal(result.output, [[1, 1, 3, 2, 2]])
+    np.testing.assert_array_equal(result.steps[0].accumulated, [[1, 1, 1, 0, 0]])
+
+
+def test_scatter_keeps_integers_and_refuses_bad_arrays():
+    result = tc.scatter_steps(np.array([[1, 2], [3, 4]]), np.array([[1, 0], [0, 1]]), 1)
+    np.testing.assert_array_equal(result.output, [[1, 2, 0], [3, 5, 2], [0, 3, 4]])
+    with pytest.raises(ValueError, match=r"expected x to be a non-empty 2-D array, got shape \(1, 2, 2\)"):
+        tc.scatter_steps(np.ones((1, 2, 2)), np.ones((3, 3)), 2)
+    with pytest.raises(ValueError, match=r"expected kernel to hold numbers, got dtype <U1"):
+        tc.scatter_steps(np.ones((2, 2)), np.array([["a"]]), 2)
+    with pytest.raises(ValueError, match=r"expected output_padding < 2, got output_padding=2"):
+        tc.scatter_steps(np.ones((2, 2)), np.ones((3, 3)), 2, output_padding=2)
+
+
+def test_scatter_accepts_torch_tensors():
+    x, kernel = torch.arange(4.0).reshape(2, 2), torch.ones(2, 2)
+    np.testing.assert_allclose(tc.scatter_steps(x, kernel, 2).output, torch_transposed(x, kernel, 2))
+
+
+# ------------------------------------------------------------------ overlap counts
+
+
+def test_overlap_counts_equal_transposing_ones_with_a_kernel_of_ones():
+    for (h, w), (kh, kw), stride, padding, output_padding in EDGE_CASES:
+        expected = torch_transposed(np.ones((h, w)), np.ones((kh, kw)), stride, padding, output_padding)
+        counts = tc.overlap_counts((h, w), (kh, kw), stride, padding, output_padding)
+        assert counts.dtype == np.int64
+        np.testing.assert_array_equal(counts, expected)
+
+
+def test_kernel_3_stride_2_overlaps_unevenly_and_kernel_4_evenly():
+    k3 = tc.overlap_counts(6, 3, 2)
+    # interior: even rows and columns get 2 x 2 copies, odd ones 1
+    np.testing.assert_array_equal(k3[2:6, 2:6], [[4, 2, 4, 2], [2, 1, 2, 1], [4, 2, 4, 2], [2, 1, 2, 1]])
+    k4 = tc.overlap_counts(6, 4, 2, padding=1)
+    assert k4.shape == (12, 12)
+    assert (k4[1:-1, 1:-1] == 4).all()
+
+
+def test_overlap_counts_refuse_bad_sizes():
+    with pytest.raises(ValueError, match=r"expected in_size to be an int or a pair \(rows, columns\), got \(1, 2, 3\)"):
+        tc.overlap_counts((1, 2, 3), 3, 2)
+    with pytest.raises(ValueError, match=r"expected kernel rows to be an integer >= 1, got 0"):
+        tc.overlap_counts(3, 0, 2)
+
+
+# ------------------------------------------------------------------ view 2: zero insertion
+
+
+def test_zero_insertion_view_equals_torch():
+    for x, kernel, stride, padding, output_padding in all_cases():
+        view = tc.zero_insertion_view(x, kernel, stride, padding, output_padding)
+        expected = torch_transposed(x, kernel, stride, padding, output_padding)
+        np.testing.assert_allclose(view.output, expected, atol=1e-12)
+        # the stride-1 convolution it describes, done by torch's conv2d
+        conv = F.conv2d(torch.as_tensor(view.padded)[None, None], torch.as_tensor(view.flipped)[None, None])
+        np.testing.assert_allclose(conv[0, 0].numpy(), expected, atol=1e-12)
+
+
+def test_zero_insertion_inserts_stride_minus_one_zeros_and_pads_kernel_minus_one_minus_padding():
+    x, kernel = np.arange(1, 7).reshape(2, 3), np.arange(9).reshape(3, 3)
+    view = tc.zero_insertion_view(x, kernel, stride=3, padding=1, output_padding=2)
+    edge = 3 - 1 - 1
+    assert view.padded.shape == ((2 - 1) * 3 + 1 + 2 * edge + 2, (3 - 1) * 3 + 1 + 2 * edge + 2)
+    np.testing.assert_array_equal(view.padded[edge:edge + 4:3, edge:edge + 7:3], x)
+    assert view.padded.sum() == x.sum(), "everything else is zero"
+    np.testing.assert_array_equal(view.flipped, kernel[::-1, ::-1])
+
+
+def test_zero_insertion_crops_when_padding_exceeds_kernel_minus_one():
+    x = np.arange(1, 10).reshape(3, 3)
+    view = tc.zero_insertion_view(x, np.ones((2, 2)), stride=2, padding=2)
+    assert view.padded.shape == (5 - 2, 5 - 2)  # 5 x 5 spread, one row and column cropped per side
+    np.testing.assert_allclose(view.output, torch_transposed(x, np.ones((2, 2)), 2, 2))
+
+
+# ------------------------------------------------------------------ view 3: the matrix transpose
+
+
+def test_conv_matrix_computes_conv2d():
+    rng = np.random.default_rng(5)
+    for _ in range(60):
+        h, w = (int(v) for v in rng.integers(2, 7, 2))
+        kh, kw = (int(v) for v in rng.integers(1, 4, 2))
+        stride, padding = int(rng.integers(1, 4)), int(rng.integers(0, 2))
+        if kh > h + 2 * padding or kw > w + 2 * padding:
+            continue
+        x, kernel = rng.normal(size=(h, w)), rng.normal(size=(kh, kw))
+        matrix = tc.conv_matrix((h, w), kernel, stride, padding)
+        expected = F.conv2d(torch.as_tensor(x)[None, None], torch.as_tensor(kernel)[None, None],
+                            stride=stride, padding=padding)[0, 0].numpy()
+        assert matrix.shape == (expected.size, h * w)
+        np.testing.assert_allclose(matrix @ x.ravel(), expected.ravel(), atol=1e-12)
+
+
+def test_transposed_matrix_equals_conv_transpose2d_and_the_gradient_of_conv2d():
+    rng = np.random.default_rng(6)
+    for _ in range(60):
+        h, w = (int(v) for v in rng.integers(2, 7, 2))
+        kh, kw = (int(v) for v in rng.integers(1, 4, 2))
+        stride, padding = int(rng.integers(1, 4)), int(rng.integers(0, 2))
+        if kh > h + 2 * padding or kw > w + 2 * padding:
+            continue
+        kernel = rng.normal(size=(kh, kw))
+        matrix = tc.conv_matrix((h, w), kernel, stride, padding)
+        out_h, out_w = (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
+        y = rng.normal(size=(out_h, out_w))
+        back = (matrix.T @ y.ravel()).reshape(h, w)
+        output_padding = ((h + 2 * padding - kh) % stride, (w + 2 * padding - kw) % stride)
+        expected = torch_transposed(y, kernel, stride, padding, output_padding)
+        np.testing.assert_allclose(back, expected, atol=1e-12)
+        # conv_transpose2d is the gradient of conv2d with respect to its input
+        x = torch.zeros(1, 1, h, w, dtype=torch.float64, requires_grad=True)
+        F.conv2d(x, torch.as_tensor(kernel)[None, None], stride=stride, padding=padding).backward(
+            torch.as_tensor(y)[None, None])
+        np.testing.assert_allclose(x.grad[0, 0].numpy(), back, atol=1e-12)
+
+
+def test_matrix_view_equals_torch():
+    for x, kernel, stride, padding, output_padding in all_cases():
+        view = tc.matrix_view(x, kernel, stride, padding, output_padding)
+        expected = torch_transposed(x, kernel, stride, padding, output_padding)
+        assert view.matrix.shape == (x.size, expected.size)
+        np.testing.assert_allclose(view.output, expected, atol=1e-12)
+
+
+def test_conv_matrix_refuses_a_kernel_larger_than_the_padded_input():
+    with pytest.raises(ValueError, match=r"expected kernel rows <= 2 and columns <= 2, got 3 and 3"):
+        tc.conv_matrix((2, 2), np.ones((3, 3)))
+
+
+# ------------------------------------------------------------------ checkerboard artifacts
+
+
+def test_checkerboard_strength_is_one_for_a_checkerboard_and_zero_for_flat_or_smooth_images():
+    rows, cols = np.indices((12, 12))
+    assert tc.checkerboard_strength((rows + cols) % 2) == pytest.approx(1.0)
+    assert tc.checkerboard_strength(np.full((12, 12), 3.0)) == 0.0
+    ramp = rows + 0.5 * cols
+    assert tc.checkerboard_strength(ramp) < 0.1
+    assert tc.checkerboard_strength(0.1 * ramp + ((rows % 2) & (cols % 2))) > 0.5
+    with pytest.raises(ValueError, match=r"at least 2 rows and columns inside a border of 2, got shape \(5, 5\)"):
+        tc.checkerboard_strength(np.ones((5, 5)))
+
+
+def test_checkerboard_demo_shows_it_for_kernel_3_stride_2_and_not_for_kernel_4_or_resize_conv():
+    demo = tc.checkerboard_demo(seed=0)
+    assert {k: v.shape for k, v in demo.items()} == {
+        "overlap_k3s2": (16, 16), "overlap_k4s2": (16, 16), "input": (8, 8),
+        "transposed": (16, 16), "transposed_k4s2": (16, 16), "resize_conv": (16, 16)}
+    strength = {k: tc.checkerboard_strength(v) for k, v in demo.items()}
+    assert strength["overlap_k3s2"] == pytest.approx(1.0)
+    assert strength["overlap_k4s2"] == 0.0
+    assert strength["transposed"] > 0.5
+    assert strength["resize_conv"] < 0.1
+    for seed in range(1, 6):  # not luck of one seed
+        demo = tc.checkerboard_demo(seed)
+        assert tc.checkerboard_strength(demo["transposed"]) > 0.5
+        assert tc.checkerboard_strength(demo["resize_conv"]) < 0.25
+
+
+def test_checkerboard_demo_layers_are_what_the_docstring_says():
+    demo = tc.checkerboard_demo(seed=2)
+    torch.manual_seed(2)
+    nn = torch.nn
+    transposed = nn.ConvTranspose2d(4, 1, 3, stride=2, padding=1, output_padding=1, bias=False)
+    transposed_k4 = nn.ConvTranspose2d(4, 1, 4, stride=2, padding=1, bias=False)
+    conv = nn.Conv2d(4, 1, 3, padding=1, bias=False)
+    x = torch.as_tensor(demo["input"], dtype=torch.float32).expand(1, 4, 8, 8)
+    with torch.no_grad():
+        np.testing.assert_allclose(demo["transposed"], transposed(x)[0, 0].numpy(), atol=1e-6)
+        np.testing.assert_allclose(demo["transposed_k4s2"], transposed_k4(x)[0, 0].numpy(), atol=1e-6)
+        upsampled = x.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
+        np.testing.assert_allclose(demo["resize_conv"], conv(upsampled)[0, 0].numpy(), atol=1e-6)
+    assert demo["input"].min() >= 1 and demo["input"].max() <= 2
+    np.testing.assert_array_equal(demo["overlap_k3s2"], tc.overlap_counts(8, 3, 2, 1, 1))
