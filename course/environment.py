@@ -9,13 +9,14 @@ _ENABLE_GPU = ("No GPU in this Colab runtime. For the training lessons choose "
 
 
 def setup() -> None:
-    """Set the course's plotting style and report where the notebook runs.
+    """Set up inline figures and the course's plotting style, and report where the notebook runs.
 
     Prints the Python place (Colab or local), the torch version, the device and whether
     fast mode is on, and on Colab without a GPU says how to get one.
     """
     import torch
 
+    _inline_figures()
     viz.use_style()
     place = "Google Colab" if colab.in_colab() else "your own machine"
     dev = config.device()
@@ -24,3 +25,12 @@ def setup() -> None:
     print(f"Running on {place}: torch {torch.__version__}, device {name}, fast mode {fast}.")
     if colab.in_colab() and dev.type != "cuda":
         print(_ENABLE_GPU)
+
+
+def _inline_figures() -> None:
+    """In a notebook, show figures inline, including a Figure left as a cell's last value."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        shell.run_line_magic("matplotlib", "inline")
