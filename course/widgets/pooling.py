@@ -18,10 +18,9 @@ import numpy as np
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
-from .core import Explorer
+from .core import Explorer, slider
 from .strided_conv import (HIGHLIGHT, PADDING, WRONG, box, canvas, conv_output_size, conv_positions, draw_cells,
-                           draw_numbers, format_number, message_figure, output_size_formula, quietly,
-                           set_controls, slider, tint, title)
+                           draw_numbers, format_number, message_figure, output_size_formula, tint, title)
 
 MODES = ("max", "avg")
 LECTURE_GRID = np.array([[6, 2, 3, 2], [1, 4, 5, 1], [1, 2, 3, 4], [1, 0, 5, 6]])
@@ -310,8 +309,7 @@ def pooling_explorer(x=None, student_pool: Callable | None = None) -> Explorer:
         "kernel_size": slider("kernel size", 2, 1, 6), "stride": slider("stride", 2, 1, 6),
         "row": slider("output row", 0, 0, 1), "col": slider("output col", 0, 0, 1),
     }
-    built: list[Explorer] = []
-    cells = _CellButtons(lambda i, j: set_controls(built[0], row=i, col=j))
+    cells = _CellButtons(lambda i, j: explorer.set_values(row=i, col=j))
     picker = widgets.VBox([widgets.Label("pick an output cell:"), cells.grid])
     info = widgets.HTML()
     new_random = widgets.Button(description="new random 6x6", layout=widgets.Layout(width="140px"))
@@ -324,16 +322,16 @@ def pooling_explorer(x=None, student_pool: Callable | None = None) -> Explorer:
         return cache["value"]
 
     def select(shown: tuple[str, int, int], shape: tuple[int, int], numbers: bool) -> tuple[int, int]:
-        """The output cell to show, set on the row and col sliders (quietly) with their ranges: the
-        same place of the input after a new kernel or stride, the middle of a new image, else as is."""
+        """The output cell to show, set on the row and col sliders with their ranges (render runs
+        quietly: no extra redraw): the same place of the input after a new kernel or stride, the
+        middle of a new image, else as is."""
         selected, before = (controls["row"].value, controls["col"].value), state.get("shown")
         if before and before[0] == shown[0]:
             selected = tuple(same_place(i, *before[1:], *shown[1:], n) for i, n in zip(selected, shape))
         elif not numbers:
             selected = (shape[0] // 2, shape[1] // 2)
-        with quietly(built[0] if built else None, controls["row"], controls["col"]):
-            controls["row"].max, controls["col"].max = shape[0] - 1, shape[1] - 1
-            controls["row"].value, controls["col"].value = np.minimum(selected, np.subtract(shape, 1)).tolist()
+        controls["row"].max, controls["col"].max = shape[0] - 1, shape[1] - 1
+        controls["row"].value, controls["col"].value = np.minimum(selected, np.subtract(shape, 1)).tolist()
         state["shown"] = shown
         return controls["row"].value, controls["col"].value
 
@@ -367,14 +365,13 @@ def pooling_explorer(x=None, student_pool: Callable | None = None) -> Explorer:
     def shuffle(_button) -> None:
         state["random"] = rng.integers(0, 10, (6, 6))
         if controls["input"].value == "random 6x6":
-            built[0].refresh()
+            explorer.refresh()
         else:
             controls["input"].value = "random 6x6"
 
     new_random.on_click(shuffle)
     explorer = Explorer(controls, render, extra=[widgets.HBox([picker, widgets.VBox([info, new_random])])],
                         columns=2)
-    built.append(explorer)
     return explorer
 
 

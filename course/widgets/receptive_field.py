@@ -312,40 +312,36 @@ def receptive_field_explorer(input_size: int = INPUT_SIZE, image: np.ndarray | N
     }
     pixel = {name: widgets.IntSlider(0, min=0, max=0, description=f"output {name}", **look)
              for name in ("row", "col")}
-    explorer: Explorer | None = None
-
-    def sync_pixel_range(change=None) -> None:
-        """Set the row/col ranges to the output size, keeping the pixel's relative place."""
-        specs = tuple(layer_specs(**{name: control.value for name, control in arch.items()}))
-        try:
-            shape = output_size(_model(specs), (input_size, input_size))
-        except ValueError:
-            shape = (1, 1)
-        for slider, size in zip(pixel.values(), shape):
-            if slider.max == size - 1:
-                continue
-            value = round(slider.value * (size - 1) / slider.max) if slider.max else (size - 1) // 2
-            if explorer is not None:
-                slider.unobserve(explorer.refresh, names="value")
-            slider.max = max(size - 1, slider.min)  # ipywidgets 7 wants max >= min at all times
-            slider.value = value
-            if explorer is not None:
-                slider.observe(explorer.refresh, names="value")
-
-    for control in arch.values():
-        control.observe(sync_pixel_range, names="value")  # before the explorer's redraw
-    sync_pixel_range()
-
     figure = FieldFigure(input_size, image)
     text = widgets.HTML()
 
     def render(num_layers, kernel, dilation, downsampling, every, row, col) -> Figure:
+        specs = tuple(layer_specs(num_layers, kernel, downsampling, every, dilation))
+        row, col = _fit_sliders(pixel.values(), _output_shape(specs, input_size))  # quietly: no second redraw
         view = explore(num_layers, kernel, downsampling, every, dilation, row, col, input_size)
         text.value = caption(view)
         return figure.update(view)
 
-    explorer = Explorer({**arch, **pixel}, render, extra=[text], columns=4)
-    return explorer
+    return Explorer({**arch, **pixel}, render, extra=[text], columns=4)
+
+
+def _output_shape(specs: tuple, input_size: int) -> tuple[int, int]:
+    """The stack's output (h, w), (1, 1) if it does not fit the input."""
+    try:
+        return output_size(_model(specs), (input_size, input_size))
+    except ValueError:
+        return 1, 1
+
+
+def _fit_sliders(sliders, shape: tuple[int, int]) -> tuple[int, int]:
+    """Set the row/col sliders' ranges to the output ``shape``, keeping the pixel's relative place
+    (the middle at first); return their values."""
+    for slider, size in zip(sliders, shape):
+        if slider.max != size - 1:
+            value = round(slider.value * (size - 1) / slider.max) if slider.max else (size - 1) // 2
+            slider.max = max(size - 1, slider.min)  # ipywidgets 7 wants max >= min at all times
+            slider.value = value
+    return tuple(slider.value for slider in sliders)
 
 
 def benchmark_cases() -> list[tuple[str, Explorer, list[dict]]]:

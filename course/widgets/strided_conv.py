@@ -5,17 +5,14 @@ Compute (pure): :func:`conv_output_size`, :func:`conv_positions`, :func:`conv_ta
 Draw: :func:`draw_strided_conv`, built from grid helpers the pooling explorer shares
 (:func:`canvas`, :func:`draw_cells`, :func:`draw_numbers`, :func:`box`): every panel lies in
 one axes measured in cells (y down), numbers are cached glyph outlines, so a redraw stays fast.
-Wiring: :func:`strided_conv_explorer`; :func:`set_controls` and :func:`quietly` change
-controls of an :class:`~course.widgets.core.Explorer` with one redraw.
+Wiring: :func:`strided_conv_explorer`.
 """
 
 from __future__ import annotations
 
 import textwrap
-from contextlib import contextmanager
 from functools import lru_cache
 from numbers import Integral
-from typing import Iterator
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -31,7 +28,7 @@ from matplotlib.textpath import TextPath
 from matplotlib.transforms import Affine2D, IdentityTransform
 
 from .. import viz
-from .core import Explorer
+from .core import Explorer, slider
 
 HIGHLIGHT = viz.PALETTE[1]  # orange: the selected output cell and its input window
 DONE = viz.PALETTE[2]       # sky blue: output cells already computed
@@ -272,38 +269,6 @@ def _span_text(what: str, taps: np.ndarray, size: int) -> str:
 # ---------------------------------------------------------------------------
 
 
-@contextmanager
-def quietly(explorer: Explorer | None, *controls: widgets.Widget) -> Iterator[None]:
-    """Change ``controls`` (values, bounds) without redrawing ``explorer`` (None while it is built)."""
-    if explorer is None:
-        yield
-        return
-    for control in controls:
-        control.unobserve(explorer.refresh, names="value")
-    try:
-        yield
-    finally:
-        for control in controls:
-            control.observe(explorer.refresh, names="value")
-
-
-def set_controls(explorer: Explorer, **values) -> None:
-    """Set several controls of ``explorer`` (name=value) and redraw once if any changed."""
-    changed = {name: v for name, v in values.items() if explorer.controls[name].value != v}
-    if not changed:
-        return
-    with quietly(explorer, *(explorer.controls[name] for name in changed)):
-        for name, value in changed.items():
-            explorer.controls[name].value = value
-    explorer.refresh()
-
-
-def slider(description: str, value: int, low: int, high: int, **kwargs) -> widgets.IntSlider:
-    """A compact IntSlider that reports only when released."""
-    return widgets.IntSlider(value=value, min=low, max=high, description=description, continuous_update=False,
-                             style={"description_width": "80px"}, layout=widgets.Layout(width="290px"), **kwargs)
-
-
 def strided_conv_explorer(size: int = 7, kernel: int = 3, stride: int = 2, padding: int = 0,
                           dilation: int = 1) -> Explorer:
     """Input size, kernel, stride, padding, dilation and the output position (with a Play button).
@@ -317,7 +282,6 @@ def strided_conv_explorer(size: int = 7, kernel: int = 3, stride: int = 2, paddi
     play = widgets.Play(min=0, max=0, interval=900, description="animate the output position")
     widgets.jslink((play, "value"), (controls["position"], "value"))
     formula = widgets.HTML()
-    built: list[Explorer] = []
 
     def render(size, kernel, stride, padding, dilation, position) -> Figure:
         line = output_size_formula(size, kernel, stride, padding, dilation)
@@ -329,14 +293,10 @@ def strided_conv_explorer(size: int = 7, kernel: int = 3, stride: int = 2, paddi
             out = conv_output_size(size, kernel, stride, padding, dilation)
         except ValueError as error:
             return message_figure(f"No output for this combination:\n{error}")
-        control = controls["position"]
-        with quietly(built[0] if built else None, control):
-            control.max = play.max = out * out - 1
-        return draw_strided_conv(size, kernel, stride, padding, dilation, control.value)
+        controls["position"].max = play.max = out * out - 1  # may clamp the position (no extra redraw)
+        return draw_strided_conv(size, kernel, stride, padding, dilation, controls["position"].value)
 
-    explorer = Explorer(controls, render, extra=[widgets.HBox([play, formula])], columns=3)
-    built.append(explorer)
-    return explorer
+    return Explorer(controls, render, extra=[widgets.HBox([play, formula])], columns=3)
 
 
 def benchmark_cases() -> list[tuple[str, Explorer, list[dict]]]:

@@ -31,8 +31,8 @@ from matplotlib.textpath import TextPath
 
 from .. import transposed_conv as tc
 from .. import viz
-from .core import Explorer
-from .strided_conv import HIGHLIGHT, PADDING, format_number, message_figure, quietly, slider, tint
+from .core import Explorer, slider
+from .strided_conv import HIGHLIGHT, PADDING, format_number, message_figure, tint
 
 VALUE = viz.PALETTE[5]    # blue: values, shaded by size
 COUNT = viz.PALETTE[7]    # reddish purple: overlap counts
@@ -522,13 +522,10 @@ def transposed_conv_stepper(student_fn: StudentFn | None = None) -> Explorer:
     play = widgets.Play(value=0, min=0, max=4, interval=900, description="animate the steps")
     widgets.jslink((play, "value"), (controls["step"], "value"))
     text = widgets.HTML()
-    built: list[Explorer] = []
 
     def render(kernel, stride, padding, output_padding, input_size, step) -> Figure:
-        step_control = controls["step"]
-        with quietly(built[0] if built else None, step_control):
-            step_control.max = play.max = input_size * input_size
-        step = step_control.value
+        controls["step"].max = play.max = input_size * input_size  # may clamp the step (no extra redraw)
+        step = controls["step"].value
         formula = f"<b>output size</b> = {size_formula(input_size, kernel, stride, padding, output_padding)}"
         try:
             tc.output_size(input_size, kernel, stride, padding, output_padding)
@@ -545,10 +542,8 @@ def transposed_conv_stepper(student_fn: StudentFn | None = None) -> Explorer:
         return draw_stepper(x, k, stride, padding, output_padding, step, student,
                             width=9.6 if student_fn is not None else 8.2)
 
-    explorer = Explorer(controls, render, extra=[widgets.HBox([play, widgets.Label("animate the steps")]),
-                                                 text], columns=3)
-    built.append(explorer)
-    return explorer
+    return Explorer(controls, render, extra=[widgets.HBox([play, widgets.Label("animate the steps")]), text],
+                    columns=3)
 
 
 def _step_text(scatter: tc.Scatter, step: int, k_shape: tuple[int, int]) -> str:

@@ -599,11 +599,7 @@ def unpooling_explorer(student_fns: dict[str, Callable] | None = None, seed: int
     def on_randomise(_=None) -> None:
         state["seed"] += 1
         x, values = random_example(state["seed"], controls["kernel"].value, controls["stride"].value)
-        for name, grid in (("x_text", x), ("values_text", values)):  # one redraw for both
-            controls[name].unobserve(explorer.refresh, names="value")
-            controls[name].value = format_grid(grid)
-            controls[name].observe(explorer.refresh, names="value")
-        explorer.refresh()
+        explorer.set_values(x_text=format_grid(x), values_text=format_grid(values))  # one redraw for both
 
     def enable(_=None) -> None:
         pooling = controls["method"].value == "max unpooling"
