@@ -9,7 +9,6 @@ own ``pool2d(x, kernel_size, stride, mode)`` next to the reference.
 
 from __future__ import annotations
 
-import textwrap
 from functools import lru_cache
 from typing import Callable
 
@@ -19,8 +18,9 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 from .core import Explorer, slider
-from .strided_conv import (HIGHLIGHT, PADDING, WRONG, box, canvas, conv_output_size, conv_positions, draw_cells,
-                           draw_numbers, format_number, message_figure, output_size_formula, tint, title)
+from .grid import (HIGHLIGHT, PADDING, WRONG, box, canvas, draw_cells, draw_numbers, format_number, label,
+                   message_figure, tint, wrap)
+from .strided_conv import conv_output_size, conv_positions, output_size_formula
 
 MODES = ("max", "avg")
 LECTURE_GRID = np.array([[6, 2, 3, 2], [1, 4, 5, 1], [1, 2, 3, 4], [1, 0, 5, 6]])
@@ -170,15 +170,15 @@ def draw_pooling(x: np.ndarray, out: np.ndarray, kernel_size: int, stride: int, 
     if numbers:
         skipped = ~covered_cells(x.shape, kernel_size, stride)
         colors = tint(x.shape, in_window, HIGHLIGHT, base=tint(x.shape, skipped, PADDING, amount=1.0))
-    panel.draw(0, "input", x, colors, bold=in_window & (x == out[row, col]) if mode == "max" else None)
+    panel.draw(0, "input", x, colors, bold=in_window & (x == out[row, col]) & (mode == "max"))
     panel.outline(0, "window", rows.start, cols.start, kernel_size, input_cells=True)
     panel.draw(1, "output", out, tint(out.shape, _one_hot(out.shape, cell), HIGHLIGHT))
     panel.outline(1, "cell", row, col)
     panel.title(0, "input", f"input {height}x{width}")
     panel.title(1, "output", f"{mode} pool, k={kernel_size}, s={stride}: {out.shape[0]}x{out.shape[1]}")
     if panels == 3 and student is None:
-        ax.text(slots[2][1] + width / 2, slots[2][0] + height / 2, "\n".join(textwrap.wrap(student_error, 30)[:7]),
-                ha="center", va="center", fontsize=9, color=WRONG, gid="student/error")
+        label(ax, slots[2][1] + width / 2, slots[2][0] + height / 2, wrap(student_error, 30, 7), 9, WRONG,
+              va="center", gid="student/error")
         panel.title(2, "student", "your pool2d: failed", color=WRONG)
     elif panels == 3:
         wrong = differing_cells(out, student)
@@ -207,14 +207,14 @@ class _Panels:
         self.offset = 0.0 if numbers else (kernel_size - stride) / 2
         self.origins: dict[int, tuple[float, float]] = {}
 
-    def draw(self, k: int, name: str, values: np.ndarray, colors: np.ndarray | None, bold=None,
+    def draw(self, k: int, name: str, values: np.ndarray, colors: np.ndarray | None, bold=False,
              wrong: np.ndarray | None = None) -> None:
         """Panel ``k``: ``values`` as a centred grid coloured ``colors``, or as an image (``wrong`` cells red)."""
         (height, width), slot = self.x.shape, self.slots[k]
         if self.numbers:
             origin = (slot[0] + (height - values.shape[0]) / 2, slot[1] + (width - values.shape[1]) / 2)
             draw_cells(self.ax, colors, origin, name)
-            draw_numbers(self.ax, values, origin, self.fontsize, name, bold=bold)
+            draw_numbers(self.ax, values, origin, self.fontsize, f"{name}/numbers", bold=bold)
         else:
             shift, scale = (0.0, 1.0) if name == "input" else (self.offset, self.scale)
             origin = (slot[0] + shift, slot[1] + shift)
@@ -237,10 +237,10 @@ class _Panels:
             self.ax.hlines(y, c0, c0 + width, color=HIGHLIGHT, lw=0.8, alpha=0.7)
             self.ax.vlines(x, r0, r0 + height, color=HIGHLIGHT, lw=0.8, alpha=0.7)
 
-    def title(self, k: int, name: str, text: str, **kwargs) -> None:
+    def title(self, k: int, name: str, text: str, color: str = "0.1") -> None:
         slot = self.slots[k]
-        title(self.ax, slot[1] + self.x.shape[1] / 2, slot[0] - 0.08 / self.inches, text,
-              gid=f"{name}/title", **kwargs)
+        label(self.ax, slot[1] + self.x.shape[1] / 2, slot[0] - 0.08 / self.inches, text, 10.5, color,
+              gid=f"{name}/title")
 
 
 # ---------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from matplotlib.textpath import TextPath
 from .. import transposed_conv as tc
 from .. import viz
 from .core import Explorer, slider
-from .strided_conv import HIGHLIGHT, PADDING, format_number, message_figure, tint
+from .grid import HIGHLIGHT, PADDING, format_number, message_figure, tint
 
 VALUE = viz.PALETTE[5]    # blue: values, shaded by size
 COUNT = viz.PALETTE[7]    # reddish purple: overlap counts

@@ -1,0 +1,231 @@
+"""Grids of numbered cells, drawn fast: the drawing the grid explorers share.
+
+A figure is one bare axes measured in grid cells, x to the right and y down (:func:`canvas`).
+A grid is one image with one collection of lines between its cells (:func:`draw_cells`);
+numbers and labels are cached glyph outlines stamped by one collection each
+(:func:`draw_text`, :func:`draw_numbers`, :func:`label`), far cheaper to draw than a
+matplotlib Text per cell. Text sizes are in points. Artists get a ``gid`` (and labels a
+``get_text()``) so that tests can read what a figure shows.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from functools import lru_cache
+from typing import Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.colors import to_hex, to_rgb
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.image import AxesImage
+from matplotlib.patches import Rectangle
+from matplotlib.path import Path
+from matplotlib.textpath import TextPath
+from matplotlib.transforms import IdentityTransform
+
+from .. import viz
+
+
+def lighten(color, amount: float) -> str:
+    """``color`` mixed with white: ``amount`` 0 keeps it, 1 gives white."""
+    return to_hex((1 - amount) * np.array(to_rgb(color)) + amount)
+
+
+HIGHLIGHT = viz.PALETTE[1]               # orange: the selected cell and the window it reads
+WRONG = viz.PALETTE[6]                   # vermillion: errors, cells that differ
+PADDING = lighten(viz.PALETTE[9], 0.62)  # light grey (#e4e4e4): zero padding, cells no window reads
+LINES = "0.55"                           # grey lines between cells
+
+
+# ---------------------------------------------------------------------------
+# Colours and numbers
+# ---------------------------------------------------------------------------
+
+
+def tint(shape: tuple[int, int], cells, color, amount=0.45, base="white") -> np.ndarray:
+    """RGB cell colours (H, W, 3): ``base`` (a colour or an (H, W, 3) array) blended towards
+    ``color`` by ``amount`` (a number or one per cell) where ``cells`` (bool, (H, W)) is set."""
+    rgb = np.broadcast_to(to_rgb(base), (*shape, 3)) if isinstance(base, str) else np.asarray(base, float)
+    cells, amount = np.asarray(cells, bool)[..., None], np.asarray(amount, float)[..., None]
+    return np.where(cells, (1 - amount) * rgb + amount * np.array(to_rgb(color)), rgb)
+
+
+def shade(values, top: float, color, mask=None) -> np.ndarray:
+    """White-to-``color`` cell colours (H, W, 3) by ``|value| / top``; cells outside ``mask`` stay white."""
+    values = np.asarray(values, float)
+    amount = 0.12 + 0.6 * np.clip(np.abs(values) / (top or 1.0), 0, 1)
+    return tint(values.shape, True if mask is None else mask, color, amount)
+
+
+def format_number(v, digits: int = 3) -> str:
+    """``6`` for whole numbers, else ``digits`` significant digits (``3.25``); ``nan``, ``inf``."""
+    v = float(v)
+    return str(int(v)) if v.is_integer() else f"{v:.{digits}g}"
+
+
+# ---------------------------------------------------------------------------
+# Figures, grids and boxes
+# ---------------------------------------------------------------------------
+
+
+def canvas(width: float, height: float, cell: float, margin: float = 0.0) -> tuple[Figure, Axes]:
+    """A figure of ``width`` x ``height`` cells of ``cell`` inches and one bare axes in cell units
+    (y down) showing x in [-margin, width + margin] and y in [-margin, height + margin]."""
+    fig = Figure(figsize=((width + 2 * margin) * cell, (height + 2 * margin) * cell))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_axis_off()
+    ax.set_xlim(-margin, width + margin)
+    ax.set_ylim(height + margin, -margin)
+    return fig, ax
+
+
+def grid_lines(origin: tuple[float, float], shape: tuple[int, int], cell: float = 1.0,
+               step: tuple[int, int] = (1, 1)) -> list:
+    """Line segments along every ``step`` rows and columns of a grid of ``shape`` cells at ``origin`` (row, col)."""
+    (r0, c0), (h, w) = origin, shape
+    return ([[(c0, r0 + i * cell), (c0 + w * cell, r0 + i * cell)] for i in range(0, h + 1, step[0])]
+            + [[(c0 + j * cell, r0), (c0 + j * cell, r0 + h * cell)] for j in range(0, w + 1, step[1])])
+
+
+def draw_cells(ax: Axes, colors: np.ndarray, origin: tuple[float, float], gid: str | None, cell: float = 1.0,
+               line_color=LINES, line_width: float = 0.8) -> AxesImage:
+    """Cells of RGB ``colors`` (H, W, 3), cell (0, 0) at ``origin`` = (row, col), each ``cell`` units wide.
+
+    One image with ``gid`` (its extent tells where the grid lies) and one collection of lines
+    between the cells (none if ``line_width`` is 0).
+    """
+    (r0, c0), (h, w) = origin, colors.shape[:2]
+    image = ax.imshow(colors, extent=(c0, c0 + w * cell, r0 + h * cell, r0), interpolation="nearest", gid=gid)
+    if line_width:
+        ax.add_collection(LineCollection(grid_lines(origin, (h, w), cell), colors=line_color,
+                                         linewidths=line_width), autolim=False)
+    return image
+
+
+def box(ax: Axes, row: float, col: float, height: float, width: float, origin=(0.0, 0.0), cell: float = 1.0,
+        color=HIGHLIGHT, gid: str | None = None, **style) -> Rectangle:
+    """Outline ``height`` x ``width`` cells from cell (row, col) of the grid at ``origin``."""
+    rect = Rectangle((origin[1] + col * cell, origin[0] + row * cell), width * cell, height * cell, gid=gid,
+                     **({"fill": False, "edgecolor": color, "lw": 3} | style))
+    ax.add_patch(rect)
+    return rect
+
+
+# ---------------------------------------------------------------------------
+# Text as glyph outlines
+# ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def digit_extent() -> tuple[float, float]:
+    """Bottom and top of a digit's ink relative to the baseline, in em (the top: the height of capitals)."""
+    extents = TextPath((0, 0), "0", size=1).get_extents()
+    return extents.y0, extents.y1
+
+
+@lru_cache(maxsize=4096)
+def _glyphs(text: str, size: float, weight: str, va: str) -> Path:
+    lines = text.split("\n")
+    step, (low, high) = 1.25 * size, (size * v for v in digit_extent())
+    below = (len(lines) - 1) * step  # the first baseline's height above the last
+    last = {"bottom": 0.25 * size, "center": -(below + high + low) / 2, "top": -below - high}[va]
+    vertices, codes = [], []
+    for i, line in enumerate(lines):
+        if line.strip():
+            path = TextPath((0, 0), line, size=size, prop=FontProperties(weight=weight))
+            extents = path.get_extents()
+            vertices.append(path.vertices + (-(extents.x0 + extents.x1) / 2, last + (len(lines) - 1 - i) * step))
+            codes.append(path.codes)
+    if not vertices:  # blank text: nothing to draw
+        return Path(np.zeros((1, 2)), [Path.MOVETO])
+    return Path(np.concatenate(vertices), np.concatenate(codes))
+
+
+def glyphs(text: str, size: float, weight: str = "normal", va: str = "center") -> Path:
+    """Outline of ``text`` in a ``size``-point font, in points, y up; cached.
+
+    Lines (split at newlines) are 1.25 em apart, each centred on x = 0. y = 0 is the middle
+    between the top of the first line's digits and the bottom of the last line's
+    (``va="center"``), 0.25 em below the last baseline (``"bottom"``) or the top of the first
+    line's digits (``"top"``).
+    """
+    return _glyphs(text, round(float(size), 2), weight, va)
+
+
+def text_width(text: str, size: float, weight: str = "normal") -> float:
+    """Width of the ink of ``text`` (one line) in points."""
+    extents = glyphs(text, size, weight).get_extents()
+    return extents.x1 - extents.x0
+
+
+def fit(texts: Sequence[str], size: float, width: float) -> float:
+    """The largest font size up to ``size`` at which every text is at most ``width`` points wide."""
+    widest = max((text_width(text, 10.0) for text in texts), default=0.0) / 10.0
+    return min(size, width / widest) if widest else size
+
+
+class Label(PathCollection):
+    """Texts drawn as glyph outlines (sizes in points) at offsets in data units, one artist for all.
+
+    ``get_text()`` gives the texts, space-separated, like a matplotlib Text.
+    """
+
+    def __init__(self, ax: Axes, texts: Sequence[str], paths: Sequence[Path], offsets, **kwargs):
+        super().__init__(list(paths), sizes=[1.0], offsets=offsets, offset_transform=ax.transData,
+                         transform=IdentityTransform(), edgecolors="none", **kwargs)
+        self.texts = list(texts)
+
+    def get_text(self) -> str:
+        return " ".join(self.texts)
+
+
+def draw_text(ax: Axes, texts: Sequence[str], xy, size: float, color="0.1", bold=False, va: str = "center",
+              gid: str | None = None) -> Label:
+    """Write ``texts[k]`` at ``xy[k]`` (N, 2) (data units; see :func:`glyphs` for ``va``) in one
+    collection with ``gid`` and ``label`` the texts, space-separated. ``bold``: all or one per text."""
+    bold = np.broadcast_to(np.asarray(bold, bool), (len(texts),))
+    paths = [glyphs(text, size, "bold" if b else "normal", va) for text, b in zip(texts, bold)]
+    label = Label(ax, texts, paths, np.reshape(xy, (-1, 2)), facecolors=color, gid=gid, label=" ".join(texts))
+    ax.add_collection(label, autolim=False)
+    return label
+
+
+def cell_centres(origin: tuple[float, float], shape: tuple[int, int], cell: float = 1.0) -> np.ndarray:
+    """(x, y) of the centre of every cell (row-major), shape (H * W, 2)."""
+    rows, cols = np.indices(shape)
+    return np.column_stack([origin[1] + (cols.ravel() + 0.5) * cell, origin[0] + (rows.ravel() + 0.5) * cell])
+
+
+def draw_numbers(ax: Axes, values, origin: tuple[float, float], size: float, gid: str | None, cell: float = 1.0,
+                 bold=False, color="0.1", digits: int = 3) -> Label:
+    """Write ``values`` (H, W) in the cells of the grid at ``origin`` (see :func:`format_number`);
+    ``bold`` (H, W): cells in bold."""
+    values = np.asarray(values)
+    texts = [format_number(v, digits) for v in values.ravel()]
+    return draw_text(ax, texts, cell_centres(origin, values.shape, cell), size, color, np.ravel(bold), gid=gid)
+
+
+def label(ax: Axes, x: float, y: float, text: str, size: float = 10, color="0.1", va: str = "bottom",
+          bold: bool = False, gid: str | None = None) -> Label:
+    """Lines of ``text`` centred on x; their bottom (``va="bottom"``), middle or top at y."""
+    return draw_text(ax, [text], [(x, y)], size, color, bold, va, gid)
+
+
+def wrap(text: str, width: int, max_lines: int | None = None) -> str:
+    """``text`` wrapped at ``width`` characters (each line of it), keeping shapes like ``(1, 1, 4, 4)`` whole;
+    at most ``max_lines`` lines."""
+    kept = re.sub(r"\([\d, ]*\)", lambda m: m.group().replace(" ", "\0"), text)
+    lines = [line.replace("\0", " ") for part in kept.splitlines() for line in textwrap.wrap(part, width)]
+    return "\n".join(lines[:max_lines])
+
+
+def message_figure(text: str) -> Figure:
+    """A small figure that only says ``text`` (an impossible combination, an error); ``gid`` "message"."""
+    lines = wrap(text, 95)
+    fig = Figure(figsize=(7.5, 0.3 + 0.2 * (lines.count("\n") + 1)))
+    fig.text(0.5, 0.5, lines, ha="center", va="center", fontsize=10, color=WRONG, gid="message")
+    return fig
