@@ -11,24 +11,20 @@ from __future__ import annotations
 
 import html
 import re
-import textwrap
 from dataclasses import dataclass
 from typing import Callable
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.patches import FancyArrowPatch, Rectangle
-from matplotlib.path import Path
-from matplotlib.textpath import TextPath
-from matplotlib.transforms import Affine2D, IdentityTransform
+from matplotlib.patches import FancyArrowPatch
 
 from .. import viz
 from .core import Explorer
+from .grid import (WRONG, box, canvas, cell_centres, draw_cells, draw_text, fit, format_number, grid_lines, label,
+                   lighten, message_figure, wrap)
 
 METHODS = ("nearest neighbour", "bed of nails", "max unpooling")
 LECTURE_X = np.array([[6, 2, 3, 2], [1, 4, 5, 1], [1, 2, 3, 4], [1, 0, 5, 6]])
@@ -338,17 +334,15 @@ def _size(shape) -> str:
 # ---------------------------------------------------------------------------- draw
 #
 # Everything is drawn in one axes whose data unit is one grid cell (panels side by side, the
-# student's row below), and all text is glyph paths stamped by collections (one per distinct
-# number, one per label): with Text artists a redraw took twice as long.
+# student's row below), with the shared grid drawing of course.widgets.grid; the numbers of a
+# panel are one collection per distinct number, so that tests can read them by their gid.
 
 # palette colours 1..7 (orange, sky blue, green, pink, yellow, blue, vermillion), half mixed with
 # white so that black numbers stay readable, ordered so that a 2×2 grid gets four clearly different ones
-_TINTS = np.array([0.5 * np.array(to_rgb(viz.PALETTE[k])) + 0.5 for k in (1, 2, 3, 7, 4, 5, 6)])
-_DIFFER = viz.PALETTE[6]
+_TINTS = np.array([to_rgb(lighten(viz.PALETTE[k], 0.5)) for k in (1, 2, 3, 7, 4, 5, 6)])
 # inches: widest figure, tallest grid, largest cell, gap between panels (for the arrows),
 # space for a panel's two-line title, outer margin
 _FIG_W, _GRID_H, _CELL, _GAP, _TITLE, _MARGIN = 8.0, 2.4, 0.6, 0.85, 0.45, 0.08
-_GLYPHS: dict[tuple[str, float, str], Path] = {}
 
 
 @dataclass
@@ -381,48 +375,35 @@ def draw_unpooling(result: Unpooling, students: list[StudentResult] = ()) -> Fig
     row = title + tallest + 0.15 / cell  # the student's row starts this far below the reference row
     lower = tallest if any(s.error is None for s in students) else 0.9 / cell  # an error needs less room
     width, height = x - gap, (row + title + lower) if students else title + tallest
-    fig = plt.figure(figsize=((width + 2 * margin) * cell, (height + 2 * margin) * cell), dpi=100)
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_axis_off()
-    ax.set_xlim(-margin, width + margin)
-    ax.set_ylim(height + margin, -margin)
-    canvas = _Canvas(ax, cell, r.values.shape)
+    fig, ax = canvas(width, height, cell, margin)
+    panel = _Panels(ax, cell, r.values.shape)
     ids = np.arange(r.values.size).reshape(r.values.shape)
-    canvas.grid(panels["values"], r.values, ids,
+    panel.grid(panels["values"], r.values, ids,
                 f"{'values to unpool' if r.method == 'max unpooling' else 'values'}\n{_size(r.values.shape)}")
-    canvas.grid(panels["output"], r.output, r.source, f"{r.method}\n{_size(r.output.shape)}", block=r.block)
+    panel.grid(panels["output"], r.output, r.source, f"{r.method}\n{_size(r.output.shape)}", block=r.block)
     middle = title + tallest / 2
     if r.method == "max unpooling":
-        canvas.grid(panels["x"], r.x, r.source, f"x {_size(r.x.shape)}\nmaxima coloured", block=r.block,
+        panel.grid(panels["x"], r.x, r.source, f"x {_size(r.x.shape)}\nmaxima coloured", block=r.block,
                     dim_uncoloured=False)
-        canvas.grid(panels["pooled"], r.pooled, ids, f"pooled {_size(r.pooled.shape)}\nvalue @ flat index",
+        panel.grid(panels["pooled"], r.pooled, ids, f"pooled {_size(r.pooled.shape)}\nvalue @ flat index",
                     sub=r.indices)
-        canvas.arrow(panels["x"], panels["pooled"], middle, f"max pool\n{_size(r.kernel)}, stride {_unpair(r.stride)}")
-        canvas.arrow(panels["pooled"], panels["values"], middle, "later\nlayers", ":")
-        canvas.arrow(panels["values"], panels["output"], middle, "max\nunpool")
+        panel.arrow(panels["x"], panels["pooled"], middle, f"max pool\n{_size(r.kernel)}, stride {_unpair(r.stride)}")
+        panel.arrow(panels["pooled"], panels["values"], middle, "later\nlayers", ":")
+        panel.arrow(panels["values"], panels["output"], middle, "max\nunpool")
     else:
         how = f"copy into\n{_size(r.block)} blocks" if r.method == "nearest neighbour" else "top-left of\nits block"
-        canvas.arrow(panels["values"], panels["output"], middle, how)
+        panel.arrow(panels["values"], panels["output"], middle, how)
     for student in students:
         above = panels[student.under]
         slot = (_Panel(f"your {student.under}", above.x0, above.y0 + row, above.shape) if student.error is None
                 else _Panel(f"your {student.under}", above.x0, row + title, (min(lower, tallest), above.shape[1])))
-        canvas.student(slot, student, ids if student.under == "pooled" else r.source,
+        panel.student(slot, student, ids if student.under == "pooled" else r.source,
                        r.block if student.under == "output" else None)
-    canvas.finish()
     return fig
 
 
-def draw_message(message: str) -> Figure:
-    """A small figure that shows only ``message`` (what was wrong with the input)."""
-    fig = plt.figure(figsize=(_FIG_W, 0.6), dpi=100)
-    fig.text(0.5, 0.5, "\n".join(textwrap.wrap(message, 95)), ha="center", va="center", color=_DIFFER,
-             fontsize=10, gid="message")
-    return fig
-
-
-class _Canvas:
-    """Collects the grid lines of every panel and draws them as two line collections at the end."""
+class _Panels:
+    """Draws the panels of one figure: grids coloured by where each value goes, titles, arrows."""
 
     def __init__(self, ax, cell: float, values_shape: tuple[int, int]):
         self.ax, self.cell = ax, cell  # inches per cell
@@ -431,8 +412,6 @@ class _Canvas:
         step = values_shape[1] if values_shape[1] % len(_TINTS) else 3
         self.tint = ((step * rows + cols) % len(_TINTS)).ravel()
         self.fontsize = float(np.clip(cell * 72 * 0.4, 5, 12))
-        self.thin: list = []
-        self.thick: list = []
 
     def grid(self, p: _Panel, grid: np.ndarray, colour_ids: np.ndarray, title: str, *,
              block: tuple[int, int] | None = None, sub: np.ndarray | None = None,
@@ -441,102 +420,56 @@ class _Canvas:
         rgb = np.ones((h, w, 3))
         coloured = colour_ids >= 0
         rgb[coloured] = _TINTS[self.tint[colour_ids[coloured]]]
-        self.ax.imshow(rgb, extent=(p.x0, p.x0 + w, p.y0 + h, p.y0), interpolation="nearest", gid=p.label)
-        self.thin += _lines(p, range(h + 1), range(w + 1))
+        draw_cells(self.ax, rgb, (p.y0, p.x0), p.label, line_color="0.7", line_width=0.6)
         if block and max(block) > 1:
-            self.thick += _lines(p, range(0, h + 1, block[0]), range(0, w + 1, block[1]))
+            self.ax.add_collection(LineCollection(grid_lines((p.y0, p.x0), (h, w), step=block), colors="0.25",
+                                                  linewidths=1.4), autolim=False)
         self.title(p, title, title_colour)
         if max(h, w) > MAX_TEXT_SIDE:
             return
         show_sub = sub is not None and self.fontsize >= 8  # position labels only where they stay readable
-        rows, cols = np.indices(grid.shape)
-        centre_x, centre_y = p.x0 + cols + 0.5, p.y0 + rows + 0.5 - (0.14 if show_sub else 0.0)
+        centres = cell_centres((p.y0 - (0.14 if show_sub else 0.0), p.x0), grid.shape)
+        coloured = coloured.ravel()
         strong = coloured | (not dim_uncoloured)
-        for mask, colour, weight in ((coloured, "0.1", "bold"), (strong & ~coloured, "0.1", "normal"),
-                                     (~strong, "0.6", "normal")):
-            self._numbers(f"{p.label}/value", grid[mask], centre_x[mask], centre_y[mask], self.fontsize,
-                          colour, weight)
+        for mask, colour, bold in ((coloured, "0.1", True), (strong & ~coloured, "0.1", False),
+                                   (~strong, "0.6", False)):
+            self._numbers(f"{p.label}/value", grid.ravel()[mask], centres[mask], self.fontsize, colour, bold)
         if show_sub:
-            self._numbers(f"{p.label}/index", sub.ravel(), centre_x.ravel(), (centre_y + 0.44).ravel(),
-                          0.62 * self.fontsize, "0.25", "normal", prefix="@")
-        if differ is not None:
-            for i, j in np.argwhere(differ):
-                self.ax.add_patch(Rectangle((p.x0 + j + 0.06, p.y0 + i + 0.06), 0.88, 0.88, fill=False,
-                                            ec=_DIFFER, lw=2.2, gid=f"{p.label}/differ"))
+            self._numbers(f"{p.label}/index", sub.ravel(), centres + (0, 0.44), 0.62 * self.fontsize, "0.25",
+                          prefix="@")
+        for i, j in np.argwhere(differ) if differ is not None else ():
+            box(self.ax, i + 0.06, j + 0.06, 0.88, 0.88, (p.y0, p.x0), color=WRONG, lw=2.2, gid=f"{p.label}/differ")
 
     def student(self, p: _Panel, s: StudentResult, colour_ids: np.ndarray, block) -> None:
         if s.error is not None:
             self.title(p, f"your {s.name}")
-            self.label(p.x0 + p.shape[1] / 2, p.y0 + p.shape[0] / 2, "\n".join(textwrap.wrap(s.error, 28)[:8]),
-                       f"{p.label}/error", size=8, colour=_DIFFER, va="center")
+            text = wrap(s.error, 28, 8)
+            label(self.ax, p.x0 + p.shape[1] / 2, p.y0 + p.shape[0] / 2, text, 8, WRONG, va="center",
+                  gid=f"{p.label}/error/{text}")
             return
         wrong = int(s.differ.sum())
         verdict = "matches ✓" if wrong == 0 else f"{wrong} of {s.differ.size} cells differ"
         self.grid(p, s.output, colour_ids, f"your {s.name}\n{verdict}", block=block, sub=s.indices,
-                  differ=s.differ, title_colour=_DIFFER if wrong else "0.1")
+                  differ=s.differ, title_colour=WRONG if wrong else "0.1")
 
     def title(self, p: _Panel, text: str, colour: str = "0.1") -> None:
-        self.label(p.x0 + p.shape[1] / 2, p.y0 - 0.06 / self.cell, text, f"{p.label}/title", colour=colour)
-
-    def label(self, x: float, y: float, text: str, gid: str, *, size: float = 9, colour: str = "0.1",
-              va: str = "bottom") -> None:
-        """Lines of ``text`` centred on x, their bottom (va="bottom") or middle (va="center") at y."""
-        lines = [line or " " for line in text.split("\n")]
-        points = 1 / 72 / self.cell  # cells per point
-        step, height = 1.25 * size * points, ((len(lines) - 1) * 1.25 + 0.72) * size * points
-        last = y - 0.25 * size * points if va == "bottom" else y + height / 2  # baseline of the last line
-        baselines = last - step * np.arange(len(lines))[::-1]
-        self._stamp(f"{gid}/{text}", [_glyphs(line, size, "normal", centre_y=False) for line in lines],
-                    np.column_stack([np.full(len(lines), x), baselines]), colour)
+        label(self.ax, p.x0 + p.shape[1] / 2, p.y0 - 0.06 / self.cell, text, 9, colour, gid=f"{p.label}/title/{text}")
 
     def arrow(self, a: _Panel, b: _Panel, y: float, text: str, style: str = "-") -> None:
         pad = 0.06 / self.cell
         start, end = a.x0 + a.shape[1] + pad, b.x0 - pad
         self.ax.add_patch(FancyArrowPatch((start, y), (end, y), arrowstyle="-|>", mutation_scale=14, lw=1.4,
                                           ls=style, color="0.3"))
-        self.label((start + end) / 2, y - 0.08 / self.cell, text, "arrow/label", size=8, colour="0.2")
+        label(self.ax, (start + end) / 2, y - 0.08 / self.cell, text, 8, "0.2", gid=f"arrow/label/{text}")
 
-    def finish(self) -> None:
-        self.ax.add_collection(LineCollection(self.thin, colors="0.7", linewidths=0.6))
-        if self.thick:
-            self.ax.add_collection(LineCollection(self.thick, colors="0.25", linewidths=1.4))
-
-    def _numbers(self, gid: str, values, xs, ys, size: float, colour: str, weight: str, prefix: str = "") -> None:
-        texts = [prefix + _fmt(v) for v in np.ravel(values)]
+    def _numbers(self, gid: str, values, centres: np.ndarray, size: float, colour: str, bold: bool = False,
+                 prefix: str = "") -> None:
+        """One collection per distinct number (``gid`` "<gid>/<text>"); long numbers shrink to fit the cell."""
+        texts = np.array([prefix + format_number(v, 2) for v in np.ravel(values)], dtype=object)
         for text in sorted(set(texts)):
-            where = [k for k, t in enumerate(texts) if t == text]
-            fit = size * min(1.0, 2.2 / len(text.removeprefix(prefix)))  # long numbers shrink to fit the cell
-            self._stamp(f"{gid}/{text}", [_glyphs(text, fit, weight)], np.column_stack([xs[where], ys[where]]),
-                        colour)
-
-    def _stamp(self, gid: str, paths: list[Path], offsets: np.ndarray, colour: str) -> None:
-        """Glyph paths (in points) drawn at offsets (in cells), path k at offset k (paths repeat)."""
-        self.ax.add_collection(PathCollection(
-            paths, sizes=[1.0], offsets=offsets, offset_transform=self.ax.transData, transform=IdentityTransform(),
-            facecolors=colour, edgecolors="none", gid=gid), autolim=False)
-
-
-def _glyphs(text: str, size: float, weight: str, centre_y: bool = True) -> Path:
-    """The outline of ``text`` at ``size`` points, y up, centred on x = 0 and on y = 0 (or with its
-    baseline at y = 0); cached, since the same few strings come back on every redraw."""
-    key = (text, round(size, 1), weight, centre_y)
-    if key not in _GLYPHS:
-        path = TextPath((0, 0), text, size=key[1], prop=FontProperties(weight=weight))
-        box = path.get_extents()
-        dy = -(box.y0 + box.y1) / 2 if centre_y else 0.0
-        _GLYPHS[key] = path.transformed(Affine2D().translate(-(box.x0 + box.x1) / 2, dy))
-    return _GLYPHS[key]
-
-
-def _lines(p: _Panel, rows, cols) -> list:
-    h, w = p.shape
-    return ([[(p.x0, p.y0 + i), (p.x0 + w, p.y0 + i)] for i in rows]
-            + [[(p.x0 + j, p.y0), (p.x0 + j, p.y0 + h)] for j in cols])
-
-
-def _fmt(v) -> str:
-    v = float(v)
-    return "nan" if np.isnan(v) else f"{v:.0f}" if v.is_integer() else f"{v:.2g}"
+            where = texts == text
+            draw_text(self.ax, [text] * int(where.sum()), centres[where],
+                      fit([text.removeprefix(prefix)], size, 1.4 * size), colour, bold, gid=f"{gid}/{text}")
 
 
 # ---------------------------------------------------------------------------- wiring
@@ -588,8 +521,8 @@ def unpooling_explorer(student_fns: dict[str, Callable] | None = None, seed: int
             values = parse_grid(values_text, "values")
             result = unpool(method, values, factor, x, kernel, stride)
         except ValueError as error:
-            status.value = f"<span style='color:{_DIFFER}'>{html.escape(str(error), quote=False)}</span>"
-            return draw_message(str(error))
+            status.value = f"<span style='color:{WRONG}'>{html.escape(str(error), quote=False)}</span>"
+            return message_figure(str(error))
         status.value = describe(result)
         return draw_unpooling(result, compare_students(result, student_fns))
 
