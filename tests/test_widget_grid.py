@@ -47,9 +47,9 @@ def test_glyphs_are_centred_and_placed_by_vertical_alignment():
     bottom = grid.glyphs("0", 10, va="bottom").get_extents()
     assert bottom.y0 == pytest.approx(2.5 + 10 * low)
     assert len(grid.glyphs(" \n", 10).vertices) == 1  # blank: an empty outline
-    assert grid.glyphs("7", 9.0) is grid.glyphs("7", 9.001)  # cached
-    assert grid.text_width("100", 20) == pytest.approx(2 * grid.text_width("100", 10))
-    assert grid.fit(["1", "100"], 12, grid.text_width("100", 6)) == pytest.approx(6)
+    np.testing.assert_allclose(grid.extents("100", 20), 2 * grid.extents("100", 10))
+    x0, _, x1, _ = grid.extents("100", 6)
+    assert grid.fit(["1", "100"], 12, x1 - x0) == pytest.approx(6)
     assert grid.fit(["1"], 12, 100) == 12
 
 
@@ -58,16 +58,24 @@ def test_cells_numbers_boxes_and_labels_land_where_asked():
     assert tuple(fig.get_size_inches()) == (4, 3) and ax.get_xlim() == (-1, 7) and ax.get_ylim() == (5, -1)
     values = np.array([[1, 2.5], [3, 40]])
     image = grid.draw_cells(ax, grid.tint((2, 2), values > 2, grid.HIGHLIGHT), (1, 2), "g", cell=0.5)
-    assert image.get_extent() == [2, 3, 2, 1] and image.get_gid() == "g"
+    assert tuple(image.get_extent()) == (2, 3, 2, 1) and image.get_gid() == "g" and list(ax.images) == [image]
+    np.testing.assert_array_equal(image.get_array(), grid.tint((2, 2), values > 2, grid.HIGHLIGHT))
     numbers = grid.draw_numbers(ax, values, (1, 2), 9, "g/numbers", cell=0.5, bold=values > 2)
     assert numbers.get_label() == numbers.get_text() == "1 2.5 3 40"
     np.testing.assert_allclose(numbers.get_offsets(), [[2.25, 1.25], [2.75, 1.25], [2.25, 1.75], [2.75, 1.75]])
-    assert numbers.get_paths()[3] is grid.glyphs("40", 9, "bold")
+    assert list(numbers.get_sizes()) == [81]  # outlines at 1 point, scaled to 9 (sizes are areas)
+    np.testing.assert_allclose(numbers.get_paths()[3].vertices * 9, grid.glyphs("40", 9, "bold").vertices)
+    assert grid.draw_text(ax, ["40"], [(0, 0)], 20, bold=True).get_paths()[0] is numbers.get_paths()[3]  # cached
     rect = grid.box(ax, 1, 0, 1, 2, origin=(1, 2), cell=0.5, gid="b", lw=1)
     assert rect.get_xy() == (2, 1.5) and (rect.get_width(), rect.get_height()) == (1, 0.5) and rect.get_linewidth() == 1
     title = grid.label(ax, 3, 0.9, "a title\nin two lines", 10, gid="t")
     assert title.get_text() == "a title\nin two lines" and title.get_gid() == "t"
     np.testing.assert_allclose(title.get_offsets(), [[3, 0.9]])
+    ink = title.get_window_extent()  # like a Text: unclipped, and a tight bounding box holds its ink
+    x0, y0, x1, y1 = grid.extents("a title\nin two lines", 10, va="bottom") * fig.dpi / 72
+    (x, y), = ax.transData.transform([(3, 0.9)])
+    np.testing.assert_allclose(ink.extents, [x + x0, y + y0, x + x1, y + y1])
+    assert not title.get_clip_on()
     assert grid.grid_lines((0, 0), (2, 4), step=(2, 2)) == [
         [(0, 0), (4, 0)], [(0, 2), (4, 2)], [(0, 0), (0, 2)], [(2, 0), (2, 2)], [(4, 0), (4, 2)]]
     assert render_png(fig)[:4] == b"\x89PNG"

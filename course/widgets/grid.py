@@ -16,8 +16,9 @@ from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
+from matplotlib import artist as martist
 from matplotlib.axes import Axes
-from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.collections import LineCollection, PathCollection, PolyCollection
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
@@ -25,7 +26,7 @@ from matplotlib.image import AxesImage
 from matplotlib.patches import Rectangle
 from matplotlib.path import Path
 from matplotlib.textpath import TextPath
-from matplotlib.transforms import IdentityTransform
+from matplotlib.transforms import Bbox, IdentityTransform
 
 from .. import viz
 
@@ -91,19 +92,37 @@ def grid_lines(origin: tuple[float, float], shape: tuple[int, int], cell: float 
             + [[(c0 + j * cell, r0), (c0 + j * cell, r0 + h * cell)] for j in range(0, w + 1, step[1])])
 
 
-def draw_cells(ax: Axes, colors: np.ndarray, origin: tuple[float, float], gid: str | None, cell: float = 1.0,
-               line_color=LINES, line_width: float = 0.8) -> AxesImage:
-    """Cells of RGB ``colors`` (H, W, 3), cell (0, 0) at ``origin`` = (row, col), each ``cell`` units wide.
+class Cells(AxesImage):
+    """A grid of coloured cells: an image to read (``get_extent``, ``get_array``: the RGB colours)
+    but drawn as one filled square per cell with lines between them, which stays as fast for a
+    grid 300 pixels wide as for a small one (an image is resampled to its size in pixels)."""
 
-    One image with ``gid`` (its extent tells where the grid lies) and one collection of lines
-    between the cells (none if ``line_width`` is 0).
-    """
-    (r0, c0), (h, w) = origin, colors.shape[:2]
-    image = ax.imshow(colors, extent=(c0, c0 + w * cell, r0 + h * cell, r0), interpolation="nearest", gid=gid)
-    if line_width:
-        ax.add_collection(LineCollection(grid_lines(origin, (h, w), cell), colors=line_color,
-                                         linewidths=line_width), autolim=False)
-    return image
+    def __init__(self, ax: Axes, colors: np.ndarray, origin: tuple[float, float], cell: float = 1.0,
+                 line_color=LINES, line_width: float = 0.8, gid: str | None = None):
+        (r0, c0), (h, w) = origin, colors.shape[:2]
+        super().__init__(ax, extent=(c0, c0 + w * cell, r0 + h * cell, r0), interpolation="nearest", gid=gid)
+        self.set_data(colors)
+        corners = cell * np.array([[0, 0], [1, 0], [1, 1], [0, 1]])  # (x, y) of a cell's corners
+        squares = cell_centres(origin, (h, w), cell)[:, None] - cell / 2 + corners
+        self._squares = PolyCollection(squares, facecolors=np.reshape(colors, (-1, 3)),
+                                       edgecolors=line_color if line_width else "face", linewidths=line_width)
+        self._squares.set_figure(ax.get_figure(root=False))
+        self._squares.set_transform(ax.transData)
+
+    @martist.allow_rasterization
+    def draw(self, renderer) -> None:
+        if self.get_visible():
+            self._squares.draw(renderer)
+        self.stale = False
+
+
+def draw_cells(ax: Axes, colors: np.ndarray, origin: tuple[float, float], gid: str | None, cell: float = 1.0,
+               line_color=LINES, line_width: float = 0.8) -> Cells:
+    """Cells of RGB ``colors`` (H, W, 3), cell (0, 0) at ``origin`` = (row, col), each ``cell`` units
+    wide, with lines between them (none if ``line_width`` is 0): one :class:`Cells` artist with ``gid``."""
+    cells = Cells(ax, colors, origin, cell, line_color, line_width, gid)
+    ax.add_image(cells)
+    return cells
 
 
 def box(ax: Axes, row: float, col: float, height: float, width: float, origin=(0.0, 0.0), cell: float = 1.0,
@@ -111,7 +130,7 @@ def box(ax: Axes, row: float, col: float, height: float, width: float, origin=(0
     """Outline ``height`` x ``width`` cells from cell (row, col) of the grid at ``origin``."""
     rect = Rectangle((origin[1] + col * cell, origin[0] + row * cell), width * cell, height * cell, gid=gid,
                      **({"fill": False, "edgecolor": color, "lw": 3} | style))
-    ax.add_patch(rect)
+    ax.add_artist(rect)  # not add_patch: the axes' limits are the caller's, and they cost time to update
     return rect
 
 
@@ -128,68 +147,84 @@ def digit_extent() -> tuple[float, float]:
 
 
 @lru_cache(maxsize=4096)
-def _glyphs(text: str, size: float, weight: str, va: str) -> Path:
+def _outline(text: str, weight: str, va: str) -> tuple[Path, tuple[float, float, float, float]]:
+    """The outline of ``text`` at 1 point (see :func:`glyphs`) and its extents (x0, y0, x1, y1)."""
     lines = text.split("\n")
-    step, (low, high) = 1.25 * size, (size * v for v in digit_extent())
-    below = (len(lines) - 1) * step  # the first baseline's height above the last
-    last = {"bottom": 0.25 * size, "center": -(below + high + low) / 2, "top": -below - high}[va]
+    low, high = digit_extent()
+    below = 1.25 * (len(lines) - 1)  # the first baseline's height above the last
+    last = {"bottom": 0.25, "center": -(below + high + low) / 2, "top": -below - high}[va]
     vertices, codes = [], []
     for i, line in enumerate(lines):
         if line.strip():
-            path = TextPath((0, 0), line, size=size, prop=FontProperties(weight=weight))
+            path = TextPath((0, 0), line, size=1, prop=FontProperties(weight=weight))
             extents = path.get_extents()
-            vertices.append(path.vertices + (-(extents.x0 + extents.x1) / 2, last + (len(lines) - 1 - i) * step))
+            vertices.append(path.vertices + (-(extents.x0 + extents.x1) / 2, last + 1.25 * (len(lines) - 1 - i)))
             codes.append(path.codes)
     if not vertices:  # blank text: nothing to draw
-        return Path(np.zeros((1, 2)), [Path.MOVETO])
-    return Path(np.concatenate(vertices), np.concatenate(codes))
+        return Path(np.zeros((1, 2)), [Path.MOVETO]), (0.0, 0.0, 0.0, 0.0)
+    path = Path(np.concatenate(vertices), np.concatenate(codes))
+    return path, tuple(path.get_extents().extents)
 
 
 def glyphs(text: str, size: float, weight: str = "normal", va: str = "center") -> Path:
-    """Outline of ``text`` in a ``size``-point font, in points, y up; cached.
+    """Outline of ``text`` in a ``size``-point font, in points, y up (outlines are cached).
 
     Lines (split at newlines) are 1.25 em apart, each centred on x = 0. y = 0 is the middle
     between the top of the first line's digits and the bottom of the last line's
     (``va="center"``), 0.25 em below the last baseline (``"bottom"``) or the top of the first
     line's digits (``"top"``).
     """
-    return _glyphs(text, round(float(size), 2), weight, va)
+    path = _outline(text, weight, va)[0]
+    return Path(path.vertices * size, path.codes)
 
 
-def text_width(text: str, size: float, weight: str = "normal") -> float:
-    """Width of the ink of ``text`` (one line) in points."""
-    extents = glyphs(text, size, weight).get_extents()
-    return extents.x1 - extents.x0
+def extents(text: str, size: float, weight: str = "normal", va: str = "center") -> np.ndarray:
+    """(x0, y0, x1, y1) of the ink of :func:`glyphs` ``(text, size, weight, va)``, in points."""
+    return np.array(_outline(text, weight, va)[1]) * size
 
 
 def fit(texts: Sequence[str], size: float, width: float) -> float:
-    """The largest font size up to ``size`` at which every text is at most ``width`` points wide."""
-    widest = max((text_width(text, 10.0) for text in texts), default=0.0) / 10.0
+    """The largest font size up to ``size`` at which every text (one line) is at most ``width`` points wide."""
+    widest = max((x1 - x0 for x0, _, x1, _ in (extents(text, 1.0) for text in texts)), default=0.0)
     return min(size, width / widest) if widest else size
 
 
 class Label(PathCollection):
-    """Texts drawn as glyph outlines (sizes in points) at offsets in data units, one artist for all.
+    """Texts drawn as glyph outlines in a ``size``-point font (one for all, or one per text) at offsets
+    in data units, one artist for all.
 
-    ``get_text()`` gives the texts, space-separated, like a matplotlib Text.
+    Like a matplotlib Text, it is not clipped to the axes, its window extent is that of its ink
+    (so a tight bounding box holds it) and ``get_text()`` gives the texts, space-separated.
     """
 
-    def __init__(self, ax: Axes, texts: Sequence[str], paths: Sequence[Path], offsets, **kwargs):
-        super().__init__(list(paths), sizes=[1.0], offsets=offsets, offset_transform=ax.transData,
-                         transform=IdentityTransform(), edgecolors="none", **kwargs)
+    def __init__(self, ax: Axes, texts: Sequence[str], size, offsets, bold=False, va: str = "center", **kwargs):
+        bold = np.broadcast_to(np.asarray(bold, bool), (len(texts),))
+        outlines = [_outline(text, "bold" if b else "normal", va) for text, b in zip(texts, bold)]
+        super().__init__([path for path, _ in outlines], sizes=np.square(np.ravel(size)), offsets=offsets,
+                         offset_transform=ax.transData, transform=IdentityTransform(), edgecolors="none",
+                         **kwargs)  # sizes: areas in points², paths of 1 point scaled by their square root
+        self.set_clip_on(False)
         self.texts = list(texts)
+        self._ink = np.reshape([extents for _, extents in outlines], (-1, 4))  # at 1 point
 
     def get_text(self) -> str:
         return " ".join(self.texts)
 
+    def get_window_extent(self, renderer=None) -> Bbox:
+        if not self.texts:
+            return Bbox.null()
+        xy = self.get_offset_transform().transform(self.get_offsets())
+        scale = (np.sqrt(self.get_sizes()) * self.get_figure(root=True).dpi / 72)[:, None]  # pixels per point
+        return Bbox([(xy + self._ink[:, :2] * scale).min(0), (xy + self._ink[:, 2:] * scale).max(0)])
 
-def draw_text(ax: Axes, texts: Sequence[str], xy, size: float, color="0.1", bold=False, va: str = "center",
+
+def draw_text(ax: Axes, texts: Sequence[str], xy, size, color="0.1", bold=False, va: str = "center",
               gid: str | None = None) -> Label:
     """Write ``texts[k]`` at ``xy[k]`` (N, 2) (data units; see :func:`glyphs` for ``va``) in one
-    collection with ``gid`` and ``label`` the texts, space-separated. ``bold``: all or one per text."""
-    bold = np.broadcast_to(np.asarray(bold, bool), (len(texts),))
-    paths = [glyphs(text, size, "bold" if b else "normal", va) for text, b in zip(texts, bold)]
-    label = Label(ax, texts, paths, np.reshape(xy, (-1, 2)), facecolors=color, gid=gid, label=" ".join(texts))
+    collection with ``gid`` and ``label`` the texts, space-separated. ``size`` (points) and
+    ``bold``: one for all or one per text."""
+    label = Label(ax, texts, size, np.reshape(xy, (-1, 2)), bold, va, facecolors=color, gid=gid,
+                  label=" ".join(texts))
     ax.add_collection(label, autolim=False)
     return label
 
