@@ -31,10 +31,10 @@ def boxes(explorer, label: str) -> list:
 
 
 def texts(figure) -> list[str]:
-    """Every label drawn on the figure: board labels (outlines with the text as gid) and Text artists."""
+    """Every label drawn on the figure: board labels (glyph collections with the text as gid) and Text artists."""
     found = [t.get_text() for t in figure.texts]
     for ax in figure.axes:
-        found += [p.get_gid() for p in ax.patches if p.get_gid()] + [t.get_text() for t in ax.texts]
+        found += [c.get_gid() for c in ax.collections if c.get_gid()] + [t.get_text() for t in ax.texts]
         found.append(ax.get_title())
     return found
 
