@@ -2,9 +2,10 @@
 
 Compute (pure): :func:`pool_windows`, :func:`pool` (equal to ``max_pool2d`` / ``avg_pool2d``
 without padding), :func:`explain_cell` (the arithmetic of one output cell as text) and the
-helpers the explorer needs (:func:`run_student`, :func:`covered_cells`, :func:`same_place`).
+helpers the explorer needs (:func:`covered_cells`, :func:`same_place`).
 Draw: :func:`draw_pooling`. Wiring: :func:`pooling_explorer`, which can show the student's
-own ``pool2d(x, kernel_size, stride, mode)`` next to the reference.
+own ``pool2d(x, kernel_size, stride, mode)`` next to the reference (run by
+:func:`course.widgets.student.run_student`, worded as :data:`WORDING`).
 """
 
 from __future__ import annotations
@@ -21,11 +22,15 @@ from .core import Explorer, slider
 from .grid import (HIGHLIGHT, PADDING, WRONG, box, canvas, draw_cells, draw_numbers, format_number, label,
                    message_figure, tint, wrap)
 from .strided_conv import conv_output_size, conv_positions, output_size_formula
+from .student import StudentResult, Wording, batch, run_student
 
 MODES = ("max", "avg")
 LECTURE_GRID = np.array([[6, 2, 3, 2], [1, 4, 5, 1], [1, 2, 3, 4], [1, 0, 5, 6]])
 MAX_NUMBERS = 10        # inputs up to this many rows and columns are drawn as numbers
 MAX_TERMS = 12          # windows with more values are abbreviated in explain_cell
+WORDING = Wording(raised="{error}", unfinished=" (the exercise is not done yet?)",
+                  shape="expected an array of shape {expected}, got shape {got}", match="all correct",
+                  differ="{count}/{size} differ")
 
 
 # ---------------------------------------------------------------------------
@@ -101,24 +106,6 @@ def same_place(index: int, kernel_size: int, stride: int, new_kernel_size: int, 
     return int(np.clip(np.floor((centre - (new_kernel_size - 1) / 2) / new_stride + 0.5), 0, out_size - 1))
 
 
-def run_student(student_pool: Callable, x: np.ndarray, kernel_size: int, stride: int,
-                mode: str) -> tuple[np.ndarray | None, str | None]:
-    """Call ``student_pool`` on ``x`` as a (1, 1, H, W) float64 batch; return (its (out_h, out_w) output, None)
-    or (None, what went wrong) when it raises or returns something of the wrong shape."""
-    try:
-        got = student_pool(x[None, None].astype(np.float64), kernel_size, stride, mode)
-    except Exception as error:  # the student's code: show whatever it raised
-        return None, f"{type(error).__name__}: {error}".rstrip(": ") + (
-            " (the exercise is not done yet?)" if isinstance(error, NotImplementedError) else "")
-    if hasattr(got, "detach"):  # a torch tensor
-        got = got.detach().cpu().numpy()
-    expected = (1, 1, *pooled_shape(x.shape, kernel_size, stride))
-    if not isinstance(got, np.ndarray) or got.shape != expected or got.dtype.kind not in "biuf":
-        what = f"shape {got.shape}" if isinstance(got, np.ndarray) else type(got).__name__
-        return None, f"expected an array of shape {expected}, got {what}"
-    return got[0, 0].astype(np.float64), None
-
-
 def covered_cells(shape: tuple[int, int], kernel_size: int, stride: int) -> np.ndarray:
     """Boolean mask (H, W) of the input cells inside at least one window (stride > kernel skips some)."""
     along = []
@@ -130,19 +117,13 @@ def covered_cells(shape: tuple[int, int], kernel_size: int, stride: int) -> np.n
     return along[0][:, None] & along[1][None, :]
 
 
-def differing_cells(expected: np.ndarray, got: np.ndarray) -> np.ndarray:
-    """Boolean mask (out_h, out_w) of cells where ``got`` differs from ``expected`` (NaN differs)."""
-    return ~np.isclose(got, expected, rtol=1e-6, atol=1e-6)
-
-
 # ---------------------------------------------------------------------------
 # Draw
 # ---------------------------------------------------------------------------
 
 
 def draw_pooling(x: np.ndarray, out: np.ndarray, kernel_size: int, stride: int, mode: str,
-                 cell: tuple[int, int], student: np.ndarray | None = None,
-                 student_error: str | None = None, numbers: bool = True) -> Figure:
+                 cell: tuple[int, int], student: StudentResult | None = None, numbers: bool = True) -> Figure:
     """Input (H, W) with the window of output ``cell``, the pooled output (out_h, out_w) and, if
     given, the student's output (differing cells in red) or the student's error, side by side.
 
@@ -151,7 +132,7 @@ def draw_pooling(x: np.ndarray, out: np.ndarray, kernel_size: int, stride: int, 
     centre of its window. Images have ``gid`` "input", "output", "student"; outlines "window", "cell",
     "student cell"; titles "<image>/title".
     """
-    panels = 3 if student is not None or student_error is not None else 2
+    panels = 3 if student is not None else 2
     (height, width), (row, col) = x.shape, cell
     if numbers:  # units: cells
         inches = min(0.55, 2.3 / height, (7.7 - 0.45 * (panels - 1)) / (panels * width))
@@ -176,16 +157,15 @@ def draw_pooling(x: np.ndarray, out: np.ndarray, kernel_size: int, stride: int, 
     panel.outline(1, "cell", row, col)
     panel.title(0, "input", f"input {height}x{width}")
     panel.title(1, "output", f"{mode} pool, k={kernel_size}, s={stride}: {out.shape[0]}x{out.shape[1]}")
-    if panels == 3 and student is None:
-        label(ax, slots[2][1] + width / 2, slots[2][0] + height / 2, wrap(student_error, 30, 7), 9, WRONG,
+    if student is not None and student.error:
+        label(ax, slots[2][1] + width / 2, slots[2][0] + height / 2, wrap(student.error, 30, 7), 9, WRONG,
               va="center", gid="student/error")
         panel.title(2, "student", "your pool2d: failed", color=WRONG)
-    elif panels == 3:
-        wrong = differing_cells(out, student)
-        panel.draw(2, "student", student, tint(out.shape, wrong, WRONG, amount=0.5), wrong=wrong)
+    elif student is not None:
+        wrong = student.differ
+        panel.draw(2, "student", student.output, tint(out.shape, wrong, WRONG, amount=0.5), wrong=wrong)
         panel.outline(2, "student cell", row, col)
-        verdict = f"{int(wrong.sum())}/{wrong.size} differ" if wrong.any() else "all correct"
-        panel.title(2, "student", f"your pool2d: {verdict}", color=WRONG if wrong.any() else "black")
+        panel.title(2, "student", f"your pool2d: {student.message}", color=WRONG if wrong.any() else "0.1")
     return fig
 
 
@@ -315,10 +295,12 @@ def pooling_explorer(x=None, student_pool: Callable | None = None) -> Explorer:
     new_random = widgets.Button(description="new random 6x6", layout=widgets.Layout(width="140px"))
     cache: dict = {}
 
-    def student_result(data, kernel_size, stride, mode):
+    def student_result(data, out, kernel_size, stride, mode) -> StudentResult:
+        """The student's pool2d on the input shown (called again only when input or pooling change)."""
         key = (kernel_size, stride, mode)
         if cache.get("key") != key or cache.get("data") is not data:
-            cache.update(key=key, data=data, value=run_student(student_pool, data, kernel_size, stride, mode))
+            cache.update(key=key, data=data, value=run_student(
+                student_pool, (batch(data), kernel_size, stride, mode), expected=out, name="pool2d", wording=WORDING))
         return cache["value"]
 
     def select(shown: tuple[str, int, int], shape: tuple[int, int], numbers: bool) -> tuple[int, int]:
@@ -353,14 +335,14 @@ def pooling_explorer(x=None, student_pool: Callable | None = None) -> Explorer:
         cell = select((input, kernel_size, stride), out.shape, numbers)
         if numbers:
             cells.update(out, cell)
-        student, error = student_result(data, kernel_size, stride, mode) if student_pool else (None, None)
+        student = student_result(data, out, kernel_size, stride, mode) if student_pool else None
         rows, cols = window(kernel_size, stride, *cell)
         info.value = (f"<b>output {cell}</b> from input rows {rows.start}..{rows.stop - 1}, "
                       f"cols {cols.start}..{cols.stop - 1}: "
                       f"<code>{explain_cell(data, kernel_size, stride, mode, *cell)}</code><br>{formulas}")
-        if error:
-            info.value += f"<br><span style='color:{WRONG}'>your pool2d: {error}</span>"
-        return draw_pooling(data, out, kernel_size, stride, mode, cell, student, error, numbers)
+        if student and student.error:
+            info.value += f"<br><span style='color:{WRONG}'>your pool2d: {student.error}</span>"
+        return draw_pooling(data, out, kernel_size, stride, mode, cell, student, numbers)
 
     def shuffle(_button) -> None:
         state["random"] = rng.integers(0, 10, (6, 6))

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from .. import transposed_conv as tc
 from .. import viz
 from .core import Explorer, slider
+from .student import StudentResult, Wording, batch, run_student
 from .grid import (HIGHLIGHT, PADDING, WRONG, box, cell_centres, digit_extent, draw_cells, draw_text, extents, fit,
                    format_number, label, message_figure, shade, tint, wrap)
 
@@ -32,6 +33,8 @@ KEPT = "0.15"             # dashed frame: the output left after cropping the pad
 MIN_NUMBER_CELL = 0.14    # inches: smaller cells get no numbers
 
 StudentFn = Callable[..., object]
+WORDING = Wording(prefix="your function ", shape="returned shape {got}, expected {expected}",
+                  match="matches the reference", differ="{count} of {size} cells differ (marked)")
 
 
 # ---------------------------------------------------------------------------
@@ -57,34 +60,18 @@ def size_formula(size: int, kernel: int, stride: int, padding: int, output_paddi
 
 
 def compare_student(student_fn: StudentFn, x: np.ndarray, kernel: np.ndarray, stride: int,
-                    padding: int, output_padding: int, expected: np.ndarray) -> dict:
+                    padding: int, output_padding: int, expected: np.ndarray) -> StudentResult:
     """Run ``student_fn(x, weight, stride=, padding=, output_padding=)`` on one 2-D case.
 
     ``x`` (H, W) and ``kernel`` (kH, kW) are passed as float32 tensors (1, 1, H, W) and
-    (1, 1, kH, kW). Returns ``{"output": (out_H, out_W) array or None, "differs": bool array or
-    None, "message": str}``; an exception or a wrong shape becomes the message.
+    (1, 1, kH, kW), so the comparison with ``expected`` allows float32 rounding; see
+    :func:`course.widgets.student.run_student` for the result.
     """
     import torch
 
-    args = (torch.as_tensor(x, dtype=torch.float32)[None, None],
-            torch.as_tensor(kernel, dtype=torch.float32)[None, None])
-    try:
-        got = student_fn(*args, stride=stride, padding=padding, output_padding=output_padding)
-        if got is None:
-            raise ValueError("returned None: did you forget the `return` statement?")
-        got = np.asarray(got.detach().cpu().numpy() if hasattr(got, "detach") else got, dtype=np.float64)
-    except Exception as error:  # noqa: BLE001 - an unfinished exercise is shown, not raised
-        message = f"your function raised {type(error).__name__}" + (f": {error}" if str(error) else "")
-        return {"output": None, "differs": None, "message": message}
-    want = (1, 1, *expected.shape)
-    if got.shape != want:
-        return {"output": None, "differs": None,
-                "message": f"your function returned shape {got.shape}, expected {want}"}
-    got = got[0, 0]
-    differs = ~np.isclose(got, expected, rtol=1e-4, atol=1e-4)
-    n = int(differs.sum())
-    message = "matches the reference" if n == 0 else f"{n} of {differs.size} cells differ (marked)"
-    return {"output": got, "differs": differs, "message": message}
+    args = (torch.from_numpy(batch(x, np.float32)), torch.from_numpy(batch(kernel, np.float32)))
+    return run_student(student_fn, args, dict(stride=stride, padding=padding, output_padding=output_padding),
+                       expected, name="conv_transpose2d", tol=1e-4, wording=WORDING)
 
 
 # ---------------------------------------------------------------------------
@@ -208,7 +195,7 @@ class Board:
 
 
 def draw_stepper(x, kernel, stride: int, padding: int, output_padding: int, step: int,
-                 student: dict | None = None, width: float = 8.2, max_height: float = 3.9) -> Figure:
+                 student: StudentResult | None = None, width: float = 8.2, max_height: float = 3.9) -> Figure:
     """The scatter-add after ``step`` input values (0: none yet), row-major.
 
     Left: the input (the current value outlined), the kernel and value × kernel. Middle: the
@@ -308,22 +295,22 @@ def draw_stepper(x, kernel, stride: int, padding: int, output_padding: int, step
     return board.figure()
 
 
-def _student_panel(board: Board, student: dict, x0: float, y0: float, cell: float,
+def _student_panel(board: Board, student: StudentResult, x0: float, y0: float, cell: float,
                    shape: tuple[int, int], top: float) -> None:
     """The student's output with differing cells marked, or the error message, on ``board``."""
     title_x = x0 + cell * shape[1] / 2
-    if student["output"] is None:
+    if student.error:
         board.reserve(x0, y0, x0 + cell * shape[1], y0 + cell * shape[0])
         board.text(title_x, y0 - 0.1, "your conv_transpose2d", fontsize=9.5)
-        board.text(title_x, y0 + cell * shape[0] / 2, wrap(student["message"], 28, 6), va="center",
+        board.text(title_x, y0 + cell * shape[0] / 2, wrap(student.error, 28, 6), va="center",
                    fontsize=8.5, color=WRONG)
         return
-    got, differs = student["output"], student["differs"]
+    got, differs = student.output, student.differ
     colors = np.where(differs[..., None], shade(np.ones_like(got), 1, WRONG), shade(got, top, VALUE))
     place = board.grid(x0, y0, colors, cell, got, name="student")
     for i, j in np.argwhere(differs):
         board.box(place, int(i), int(j), 1, 1, color=WRONG, lw=1.5, label="differs")
-    board.text(title_x, y0 - 0.1, "your conv_transpose2d:\n" + student["message"], fontsize=9,
+    board.text(title_x, y0 - 0.1, "your conv_transpose2d:\n" + student.message, fontsize=9,
                color=WRONG if differs.any() else "black")
 
 

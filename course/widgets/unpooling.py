@@ -23,6 +23,7 @@ from matplotlib.patches import FancyArrowPatch
 
 from .. import viz
 from .core import Explorer
+from .student import StudentResult, Wording, batch, run_student
 from .grid import (WRONG, box, canvas, cell_centres, draw_cells, draw_text, fit, format_number, grid_lines, label,
                    lighten, message_figure, wrap)
 
@@ -32,6 +33,7 @@ LECTURE_VALUES = np.array([[2, 4], [1, 3]])
 STUDENT_FUNCTIONS = ("max_pool2d_with_indices", "max_unpool2d", "nearest_upsample", "bed_of_nails_upsample")
 MAX_SIDE = 8         # largest grid side the explorer accepts as input
 MAX_TEXT_SIDE = 12   # larger grids are drawn without numbers in the cells
+WORDING = Wording(match="matches ✓")  # how the student's results are described
 
 # ---------------------------------------------------------------------------- compute
 
@@ -161,70 +163,27 @@ def unpool(method: str, values, factor=2, x=None, kernel_size=2, stride=None) ->
     raise ValueError(f"method must be one of {METHODS}, got {method!r}")
 
 
-@dataclass
-class StudentResult:
-    """A student's function run on the example: what it returned, which cells differ, or its error."""
-
-    name: str
-    under: str                          # the reference panel it is compared with: "pooled" or "output"
-    output: np.ndarray | None = None
-    indices: np.ndarray | None = None   # max_pool2d_with_indices only
-    differ: np.ndarray | None = None    # bool, output's shape
-    error: str | None = None
-
-
-def compare_students(result: Unpooling, student_fns: dict[str, Callable] | None) -> list[StudentResult]:
+def compare_students(result: Unpooling, student_fns: dict[str, Callable] | None) -> list[tuple[str, StudentResult]]:
     """Run the student's functions that belong to ``result.method``, as the lesson's exercises
-    take them: NumPy arrays of shape (1, 1, H, W) (values as floats, indices as int64).
+    take them: NumPy arrays of shape (1, 1, H, W) (values as floats, indices as int64). Each
+    result comes with the reference panel it is compared with: "pooled" or "output".
 
     ``max_unpool2d`` gets the reference indices, so a wrong pooling does not hide a right unpooling.
     """
     fns = student_fns or {}
-    batch = lambda a, dtype=np.float64: np.array(a, dtype=dtype)[None, None]  # noqa: E731  (a fresh copy)
-    runs = []
+    runs = []  # (panel, function name, args, kwargs, expected, names)
     if result.method == "max unpooling":
-        k, s = _unpair(result.kernel), _unpair(result.stride)
-        if "max_pool2d_with_indices" in fns:
-            runs.append(("max_pool2d_with_indices", "pooled", lambda f: f(batch(result.x), k, stride=s)))
-        if "max_unpool2d" in fns:
-            runs.append(("max_unpool2d", "output", lambda f: f(
-                batch(result.values), batch(result.indices, np.int64), k, stride=s, output_size=result.x.shape)))
+        k, stride = _unpair(result.kernel), _unpair(result.stride)
+        runs += [("pooled", "max_pool2d_with_indices", (batch(result.x), k), {"stride": stride},
+                  (result.pooled, result.indices), ("out", "indices")),
+                 ("output", "max_unpool2d", (batch(result.values), batch(result.indices, np.int64), k),
+                  {"stride": stride, "output_size": result.x.shape}, result.output, ("the output",))]
     else:
         name = "nearest_upsample" if result.method == "nearest neighbour" else "bed_of_nails_upsample"
-        if name in fns:
-            factor = _unpair(result.block)
-            runs.append((name, "output", lambda f: f(batch(result.values), factor)))
-    return [_run_student(name, under, fns[name], call, result) for name, under, call in runs]
-
-
-def _run_student(name: str, under: str, fn: Callable, call: Callable, result: Unpooling) -> StudentResult:
-    try:
-        got = call(fn)
-    except Exception as error:  # a student's function may raise anything; show it, never crash
-        return StudentResult(name, under, error=f"raised {type(error).__name__}: {error}".rstrip(": "))
-    try:
-        if name == "max_pool2d_with_indices":
-            if not isinstance(got, (tuple, list)) or len(got) != 2:
-                raise ValueError(f"expected a pair (out, indices), got {type(got).__name__}")
-            out = _student_plane(got[0], result.pooled.shape, "out")
-            idx = _student_plane(got[1], result.pooled.shape, "indices")
-            differ = ~np.isclose(out, result.pooled) | (idx != result.indices)
-            return StudentResult(name, under, out, idx.astype(np.int64), differ)
-        out = _student_plane(got, result.output.shape, "the output")
-        return StudentResult(name, under, out, None, ~np.isclose(out, result.output))
-    except ValueError as error:
-        return StudentResult(name, under, error=str(error))
-
-
-def _student_plane(got, shape: tuple[int, int], what: str) -> np.ndarray:
-    if hasattr(got, "detach"):
-        got = got.detach().cpu().numpy()
-    got = np.asarray(got)
-    if got.shape != (1, 1) + tuple(shape):
-        raise ValueError(f"{what}: expected shape {_tuple((1, 1) + tuple(shape))}, got {_tuple(got.shape)}")
-    if got.dtype.kind not in "biuf":
-        raise ValueError(f"{what}: expected numbers, got dtype {got.dtype}")
-    return got[0, 0]
+        runs.append(("output", name, (batch(result.values), _unpair(result.block)), {}, result.output,
+                     ("the output",)))
+    return [(panel, run_student(fns[name], args, kwargs, expected, name=name, names=names, wording=WORDING))
+            for panel, name, args, kwargs, expected, names in runs if name in fns]
 
 
 def parse_grid(text: str, name: str = "grid", max_side: int = MAX_SIDE) -> np.ndarray:
@@ -353,7 +312,7 @@ class _Panel:
     shape: tuple[float, float]  # rows, columns (a grid's shape, or the room for an error message)
 
 
-def draw_unpooling(result: Unpooling, students: list[StudentResult] = ()) -> Figure:
+def draw_unpooling(result: Unpooling, students: list[tuple[str, StudentResult]] = ()) -> Figure:
     """Reference panels in a row, linked by arrows and colours (each value's colour marks where it
     lands); the student's results, if any, in a second row under the panel they are compared with.
 
@@ -373,7 +332,7 @@ def draw_unpooling(result: Unpooling, students: list[StudentResult] = ()) -> Fig
         panels[label] = _Panel(label, x, title + (tallest - grid.shape[0]) / 2, grid.shape)
         x += grid.shape[1] + gap
     row = title + tallest + 0.15 / cell  # the student's row starts this far below the reference row
-    lower = tallest if any(s.error is None for s in students) else 0.9 / cell  # an error needs less room
+    lower = tallest if any(s.error is None for _, s in students) else 0.9 / cell  # an error needs less room
     width, height = x - gap, (row + title + lower) if students else title + tallest
     fig, ax = canvas(width, height, cell, margin)
     panel = _Panels(ax, cell, r.values.shape)
@@ -393,12 +352,11 @@ def draw_unpooling(result: Unpooling, students: list[StudentResult] = ()) -> Fig
     else:
         how = f"copy into\n{_size(r.block)} blocks" if r.method == "nearest neighbour" else "top-left of\nits block"
         panel.arrow(panels["values"], panels["output"], middle, how)
-    for student in students:
-        above = panels[student.under]
-        slot = (_Panel(f"your {student.under}", above.x0, above.y0 + row, above.shape) if student.error is None
-                else _Panel(f"your {student.under}", above.x0, row + title, (min(lower, tallest), above.shape[1])))
-        panel.student(slot, student, ids if student.under == "pooled" else r.source,
-                       r.block if student.under == "output" else None)
+    for under, student in students:  # under the reference panel it is compared with
+        above = panels[under]
+        slot = (_Panel(f"your {under}", above.x0, above.y0 + row, above.shape) if student.error is None
+                else _Panel(f"your {under}", above.x0, row + title, (min(lower, tallest), above.shape[1])))
+        panel.student(slot, student, ids if under == "pooled" else r.source, r.block if under == "output" else None)
     return fig
 
 
@@ -447,10 +405,9 @@ class _Panels:
             label(self.ax, p.x0 + p.shape[1] / 2, p.y0 + p.shape[0] / 2, text, 8, WRONG, va="center",
                   gid=f"{p.label}/error/{text}")
             return
-        wrong = int(s.differ.sum())
-        verdict = "matches ✓" if wrong == 0 else f"{wrong} of {s.differ.size} cells differ"
-        self.grid(p, s.output, colour_ids, f"your {s.name}\n{verdict}", block=block, sub=s.indices,
-                  differ=s.differ, title_colour=WRONG if wrong else "0.1")
+        indices = s.outputs[1] if len(s.outputs) > 1 else None  # max_pool2d_with_indices
+        self.grid(p, s.output, colour_ids, f"your {s.name}\n{s.message}", block=block, sub=indices, differ=s.differ,
+                  title_colour=WRONG if s.differ.any() else "0.1")
 
     def title(self, p: _Panel, text: str, colour: str = "0.1") -> None:
         label(self.ax, p.x0 + p.shape[1] / 2, p.y0 - 0.06 / self.cell, text, 9, colour, gid=f"{p.label}/title/{text}")
