@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 
 from course.widgets.pooling import (
-    LECTURE_GRID, WORDING, benchmark_cases, covered_cells, explain_cell, pool, pool_windows, pooling_explorer,
-    same_place, street_image)
+    LECTURE_GRID, WORDING, benchmark_cases, covered_cells, explain_cell, pool, pool_windows, pooled_shape,
+    pooling_explorer, same_place, street_image)
 from course.widgets.student import batch, run_student
 
 RNG = np.random.default_rng(1)
@@ -45,6 +45,14 @@ def test_pool_edge_cases_equal_torch(shape, k, s, mode):
 def test_lecture_example():
     np.testing.assert_array_equal(pool(LECTURE_GRID, 2, 2, "max"), [[6, 5], [2, 6]])
     np.testing.assert_array_equal(pool(LECTURE_GRID, 2, 2, "avg"), [[3.25, 2.75], [1, 4.5]])
+
+
+def test_pooled_shape_is_the_convolution_output_size_along_each_axis():
+    for x, k, s in random_cases(50):
+        assert pooled_shape(x.shape, k, s) == torch_pool(x, k, s, "max").shape
+    assert pooled_shape((5, 7), 2) == (2, 3) and pooled_shape((5, 7), (3, 2), (1, 2)) == (3, 3)
+    with pytest.raises(ValueError, match=r"does not fit .* got 5 > 4"):
+        pooled_shape((4, 6), 5, 1)
 
 
 def test_windows_are_the_inputs_of_each_output_cell():

@@ -52,9 +52,19 @@ def _as_2d(x) -> np.ndarray:
     return x
 
 
-def pooled_shape(shape: tuple[int, int], kernel_size: int, stride: int) -> tuple[int, int]:
-    """(out_h, out_w) of pooling an (H, W) input; ValueError if the kernel does not fit."""
-    return conv_output_size(shape[0], kernel_size, stride), conv_output_size(shape[1], kernel_size, stride)
+def pooled_shape(shape: tuple[int, int], kernel_size, stride=None) -> tuple[int, int]:
+    """(out_h, out_w) of pooling an (H, W) input without padding: pooling has a convolution's
+    geometry (dilation 1, padding 0), so this is :func:`conv_output_size` along each axis.
+
+    ``kernel_size`` and ``stride`` (default: the kernel size) are ints or (rows, cols) pairs;
+    ValueError if the kernel does not fit.
+    """
+    kernel, step = _pair(kernel_size), _pair(kernel_size if stride is None else stride)
+    return conv_output_size(shape[0], kernel[0], step[0]), conv_output_size(shape[1], kernel[1], step[1])
+
+
+def _pair(value) -> tuple:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
 def window(kernel_size: int, stride: int, row: int, col: int) -> tuple[slice, slice]:

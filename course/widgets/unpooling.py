@@ -23,6 +23,7 @@ from matplotlib.patches import FancyArrowPatch
 
 from .. import viz
 from .core import Explorer
+from .pooling import pooled_shape
 from .student import StudentResult, Wording, batch, run_student
 from .grid import (WRONG, box, canvas, cell_centres, draw_cells, draw_text, fit, format_number, grid_lines, label,
                    lighten, message_figure, wrap)
@@ -48,6 +49,8 @@ def max_pool_with_positions(x, kernel_size, stride=None) -> tuple[np.ndarray, np
     """
     x = _plane(x, "x")
     (kh, kw), (sh, sw) = _pair(kernel_size, "kernel_size"), _stride(stride, kernel_size)
+    if x.shape[0] < kh or x.shape[1] < kw:
+        raise ValueError(f"a {kh}×{kw} kernel needs an input of at least {kh}×{kw}, got {_size(x.shape)}")
     oh, ow = pooled_shape(x.shape, (kh, kw), (sh, sw))
     windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw))[::sh, ::sw]
     flat = windows.reshape(oh, ow, kh * kw)
@@ -101,15 +104,6 @@ def bed_of_nails_unpool(x, factor) -> np.ndarray:
     out = np.zeros((x.shape[0] * fh, x.shape[1] * fw), dtype=x.dtype)
     out[::fh, ::fw] = x
     return out
-
-
-def pooled_shape(shape, kernel_size, stride=None) -> tuple[int, int]:
-    """Output (h, w) of pooling a plane of ``shape`` (H, W) without padding."""
-    (kh, kw), (sh, sw) = _pair(kernel_size, "kernel_size"), _stride(stride, kernel_size)
-    h, w = _shape(shape)
-    if h < kh or w < kw:
-        raise ValueError(f"a {kh}×{kw} kernel needs an input of at least {kh}×{kw}, got {h}×{w}")
-    return (h - kh) // sh + 1, (w - kw) // sw + 1
 
 
 @dataclass
