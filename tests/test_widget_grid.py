@@ -92,3 +92,15 @@ def test_message_figure_says_the_text_in_the_error_colour():
     (text,) = fig.texts
     assert text.get_gid() == "message" and text.get_color() == grid.WRONG
     assert text.get_text().count("\n") == 2 and fig.get_size_inches()[1] == pytest.approx(0.9)
+
+
+def test_canvas_reuses_a_figure_it_made_emptied_and_resized():
+    fig, ax = grid.canvas(6, 4, 0.5)
+    grid.draw_cells(ax, np.ones((2, 2, 3)), (0, 0), "g")
+    grid.label(ax, 1, 1, "old")
+    again, ax2 = grid.canvas(3, 2, 1.0, margin=0.5, reuse=fig)
+    assert again is fig and ax2 is ax and fig.axes == [ax]
+    assert not (ax.images or ax.collections or ax.patches or ax.texts)
+    assert tuple(fig.get_size_inches()) == (4, 3) and ax.get_xlim() == (-0.5, 3.5) and ax.get_ylim() == (2.5, -0.5)
+    other = grid.message_figure("not a canvas")
+    assert grid.canvas(3, 2, 1.0, reuse=other)[0] is not other

@@ -73,12 +73,25 @@ def format_number(v, digits: int = 3) -> str:
 # ---------------------------------------------------------------------------
 
 
-def canvas(width: float, height: float, cell: float, margin: float = 0.0) -> tuple[Figure, Axes]:
+def canvas(width: float, height: float, cell: float, margin: float = 0.0,
+           reuse: Figure | None = None) -> tuple[Figure, Axes]:
     """A figure of ``width`` x ``height`` cells of ``cell`` inches and one bare axes in cell units
-    (y down) showing x in [-margin, width + margin] and y in [-margin, height + margin]."""
-    fig = Figure(figsize=((width + 2 * margin) * cell, (height + 2 * margin) * cell))
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_axis_off()
+    (y down) showing x in [-margin, width + margin] and y in [-margin, height + margin].
+
+    ``reuse``: a figure an earlier call made (others are ignored), emptied and resized instead of
+    making a new one: a figure and its axes take longer to make than most grids take to draw.
+    An explorer passes the figure it showed last.
+    """
+    if isinstance(getattr(reuse, "canvas_axes", None), Axes):
+        fig, ax = reuse, reuse.canvas_axes
+        for artist in [*ax.images, *ax.collections, *ax.patches, *ax.texts, *ax.lines, *ax.artists]:
+            artist.remove()
+        fig.set_size_inches((width + 2 * margin) * cell, (height + 2 * margin) * cell)
+        ax.set_aspect("auto")
+    else:
+        fig = Figure(figsize=((width + 2 * margin) * cell, (height + 2 * margin) * cell))
+        ax = fig.canvas_axes = fig.add_axes((0, 0, 1, 1))
+        ax.set_axis_off()
     ax.set_xlim(-margin, width + margin)
     ax.set_ylim(height + margin, -margin)
     return fig, ax

@@ -133,14 +133,16 @@ def covered_cells(shape: tuple[int, int], kernel_size: int, stride: int) -> np.n
 
 
 def draw_pooling(x: np.ndarray, out: np.ndarray, kernel_size: int, stride: int, mode: str,
-                 cell: tuple[int, int], student: StudentResult | None = None, numbers: bool = True) -> Figure:
+                 cell: tuple[int, int], student: StudentResult | None = None, numbers: bool = True,
+                 reuse: Figure | None = None) -> Figure:
     """Input (H, W) with the window of output ``cell``, the pooled output (out_h, out_w) and, if
     given, the student's output (differing cells in red) or the student's error, side by side.
 
     ``numbers``: grids with the values written in (small inputs; grey: cells no window covers);
     else grey images with the window outlined and cross-hairs, each output pixel drawn over the
     centre of its window. Images have ``gid`` "input", "output", "student"; outlines "window", "cell",
-    "student cell"; titles "<image>/title".
+    "student cell"; titles "<image>/title". ``reuse``: the figure drawn last, redrawn (see
+    :func:`~course.widgets.grid.canvas`).
     """
     panels = 3 if student is not None else 2
     (height, width), (row, col) = x.shape, cell
@@ -151,7 +153,8 @@ def draw_pooling(x: np.ndarray, out: np.ndarray, kernel_size: int, stride: int, 
         inches = (7.7 - 0.25 * (panels - 1)) / (panels * width)
         gap = 0.25 / inches
     margin, top = 0.08 / inches, 0.35 / inches
-    fig, ax = canvas(2 * margin + panels * width + (panels - 1) * gap, 2 * margin + top + height, inches)
+    fig, ax = canvas(2 * margin + panels * width + (panels - 1) * gap, 2 * margin + top + height, inches,
+                     reuse=reuse)
     slots = [(margin + top, margin + k * (width + gap)) for k in range(panels)]
     panel = _Panels(ax, slots, x, numbers, inches, kernel_size, stride)
     rows, cols = window(kernel_size, stride, row, col)
@@ -303,7 +306,7 @@ def pooling_explorer(x=None, student_pool: Callable | None = None) -> Explorer:
     picker = widgets.VBox([widgets.Label("pick an output cell:"), cells.grid])
     info = widgets.HTML()
     new_random = widgets.Button(description="new random 6x6", layout=widgets.Layout(width="140px"))
-    cache: dict = {}
+    cache: dict = {}  # the student's result, and the figure drawn last (redrawn by the next change)
 
     def student_result(data, out, kernel_size, stride, mode) -> StudentResult:
         """The student's pool2d on the input shown (called again only when input or pooling change)."""
@@ -352,7 +355,9 @@ def pooling_explorer(x=None, student_pool: Callable | None = None) -> Explorer:
                       f"<code>{explain_cell(data, kernel_size, stride, mode, *cell)}</code><br>{formulas}")
         if student and student.error:
             info.value += f"<br><span style='color:{WRONG}'>your pool2d: {student.error}</span>"
-        return draw_pooling(data, out, kernel_size, stride, mode, cell, student, numbers)
+        cache["figure"] = draw_pooling(data, out, kernel_size, stride, mode, cell, student, numbers,
+                                       reuse=cache.get("figure"))
+        return cache["figure"]
 
     def shuffle(_button) -> None:
         state["random"] = rng.integers(0, 10, (6, 6))

@@ -96,12 +96,13 @@ def output_size_formula(size: int, kernel: int, stride: int = 1, padding: int = 
 
 
 def draw_strided_conv(size: int, kernel: int, stride: int, padding: int, dilation: int,
-                      position: int) -> Figure:
+                      position: int, reuse: Figure | None = None) -> Figure:
     """The zero-padded input with the filter's taps at output ``position`` (row-major; its previous
     place dashed), the output grid (cells done in blue), an arrow between them and a caption
     ``output (i, j) <- input rows a..b, cols c..d``.
 
     Images ``gid`` "input" (the padded grid) and "output"; boxes "footprint", "previous", "cell".
+    ``reuse``: the figure drawn last, redrawn (see :func:`~course.widgets.grid.canvas`).
     """
     out = conv_output_size(size, kernel, stride, padding, dilation)
     if not 0 <= position < out * out:
@@ -116,7 +117,7 @@ def draw_strided_conv(size: int, kernel: int, stride: int, padding: int, dilatio
 
     cell = min(2.2 / full, 6.1 / (2 * full))                 # inches per cell
     margin, labels, top, gap, bottom = (v / cell for v in (0.08, 0.3, 0.35, 0.9, 0.55))
-    fig, ax = canvas(2 * margin + labels + 2 * full + gap, 2 * margin + top + full + bottom, cell)
+    fig, ax = canvas(2 * margin + labels + 2 * full + gap, 2 * margin + top + full + bottom, cell, reuse=reuse)
     origin_in = (margin + top, margin + labels)
     origin_out = (origin_in[0] + (full - out) / 2, origin_in[1] + full + gap + (full - out) / 2)
 
@@ -179,6 +180,7 @@ def strided_conv_explorer(size: int = 7, kernel: int = 3, stride: int = 2, paddi
     play = widgets.Play(min=0, max=0, interval=900, description="animate the output position")
     widgets.jslink((play, "value"), (controls["position"], "value"))
     formula = widgets.HTML()
+    shown: dict = {}  # the figure drawn last, redrawn by the next change
 
     def render(size, kernel, stride, padding, dilation, position) -> Figure:
         line = output_size_formula(size, kernel, stride, padding, dilation)
@@ -191,7 +193,9 @@ def strided_conv_explorer(size: int = 7, kernel: int = 3, stride: int = 2, paddi
         except ValueError as error:
             return message_figure(f"No output for this combination:\n{error}")
         controls["position"].max = play.max = out * out - 1  # may clamp the position (no extra redraw)
-        return draw_strided_conv(size, kernel, stride, padding, dilation, controls["position"].value)
+        shown["figure"] = draw_strided_conv(size, kernel, stride, padding, dilation, controls["position"].value,
+                                            reuse=shown.get("figure"))
+        return shown["figure"]
 
     return Explorer(controls, render, extra=[widgets.HBox([play, formula])], columns=3)
 

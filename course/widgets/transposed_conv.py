@@ -24,8 +24,8 @@ from .. import transposed_conv as tc
 from .. import viz
 from .core import Explorer, slider
 from .student import StudentResult, Wording, batch, run_student
-from .grid import (HIGHLIGHT, PADDING, WRONG, box, cell_centres, digit_extent, draw_cells, draw_text, extents, fit,
-                   format_number, label, message_figure, shade, tint, wrap)
+from .grid import (HIGHLIGHT, PADDING, WRONG, box, canvas, cell_centres, digit_extent, draw_cells, draw_text,
+                   extents, fit, format_number, label, message_figure, shade, tint, wrap)
 
 VALUE = viz.PALETTE[5]    # blue: values, shaded by size
 COUNT = viz.PALETTE[7]    # reddish purple: overlap counts
@@ -181,11 +181,12 @@ class Board:
         for x, y, text, fontsize, color, va in self._labels:  # at the board's scale, like all on it
             label(ax, x, y, text, fontsize * points / (72 * self.inch), color, va, gid=text)
 
-    def figure(self, margin: float = 0.2) -> Figure:
-        """A figure that holds just this board, at ``inch`` inches per unit."""
+    def figure(self, margin: float = 0.2, reuse: Figure | None = None) -> Figure:
+        """A figure that holds just this board, at ``inch`` inches per unit (``reuse``: see
+        :func:`~course.widgets.grid.canvas`)."""
         x0, y0, x1, y1 = self.bounds
-        fig = Figure(figsize=((x1 - x0 + 2 * margin) * self.inch, (y1 - y0 + 2 * margin) * self.inch))
-        self.draw(fig.add_axes((0, 0, 1, 1)), margin)
+        fig, ax = canvas(x1 - x0, y1 - y0, self.inch, margin, reuse)
+        self.draw(ax, margin)
         return fig
 
 
@@ -195,13 +196,15 @@ class Board:
 
 
 def draw_stepper(x, kernel, stride: int, padding: int, output_padding: int, step: int,
-                 student: StudentResult | None = None, width: float = 8.2, max_height: float = 3.9) -> Figure:
+                 student: StudentResult | None = None, width: float = 8.2, max_height: float = 3.9,
+                 reuse: Figure | None = None) -> Figure:
     """The scatter-add after ``step`` input values (0: none yet), row-major.
 
     Left: the input (the current value outlined), the kernel and value × kernel. Middle: the
     full output so far (the step's footprint outlined, numbers where something was added, the
     output kept after cropping dashed). Right: how many copies overlap at each pixel, and the
-    student's result (``student`` from :func:`compare_student`) if given.
+    student's result (``student`` from :func:`compare_student`) if given. ``reuse``: the figure
+    drawn last, redrawn (see :func:`~course.widgets.grid.canvas`).
     """
     x, kernel = np.asarray(x), np.asarray(kernel)
     scatter = tc.scatter_steps(x, kernel, stride, padding, output_padding)
@@ -292,7 +295,7 @@ def draw_stepper(x, kernel, stride: int, padding: int, output_padding: int, step
     if student is not None:
         _student_panel(board, student, x_student, y_grid + side * kept[0], side, kept[2:], final_top)
 
-    return board.figure()
+    return board.figure(reuse=reuse)
 
 
 def _student_panel(board: Board, student: StudentResult, x0: float, y0: float, cell: float,
@@ -430,6 +433,7 @@ def transposed_conv_stepper(student_fn: StudentFn | None = None) -> Explorer:
     play = widgets.Play(value=0, min=0, max=4, interval=900, description="animate the steps")
     widgets.jslink((play, "value"), (controls["step"], "value"))
     text = widgets.HTML()
+    shown: dict = {}  # the figure drawn last, redrawn by the next change
 
     def render(kernel, stride, padding, output_padding, input_size, step) -> Figure:
         controls["step"].max = play.max = input_size * input_size  # may clamp the step (no extra redraw)
@@ -447,8 +451,9 @@ def transposed_conv_stepper(student_fn: StudentFn | None = None) -> Explorer:
         student = None
         if student_fn is not None:
             student = compare_student(student_fn, x, k, stride, padding, output_padding, scatter.output)
-        return draw_stepper(x, k, stride, padding, output_padding, step, student,
-                            width=9.6 if student_fn is not None else 8.2)
+        shown["figure"] = draw_stepper(x, k, stride, padding, output_padding, step, student,
+                                       width=9.6 if student_fn is not None else 8.2, reuse=shown.get("figure"))
+        return shown["figure"]
 
     return Explorer(controls, render, extra=[widgets.HBox([play, widgets.Label("animate the steps")]), text],
                     columns=3)

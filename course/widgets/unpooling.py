@@ -306,7 +306,8 @@ class _Panel:
     shape: tuple[float, float]  # rows, columns (a grid's shape, or the room for an error message)
 
 
-def draw_unpooling(result: Unpooling, students: list[tuple[str, StudentResult]] = ()) -> Figure:
+def draw_unpooling(result: Unpooling, students: list[tuple[str, StudentResult]] = (),
+                   reuse: Figure | None = None) -> Figure:
     """Reference panels in a row, linked by arrows and colours (each value's colour marks where it
     lands); the student's results, if any, in a second row under the panel they are compared with.
 
@@ -328,7 +329,7 @@ def draw_unpooling(result: Unpooling, students: list[tuple[str, StudentResult]] 
     row = title + tallest + 0.15 / cell  # the student's row starts this far below the reference row
     lower = tallest if any(s.error is None for _, s in students) else 0.9 / cell  # an error needs less room
     width, height = x - gap, (row + title + lower) if students else title + tallest
-    fig, ax = canvas(width, height, cell, margin)
+    fig, ax = canvas(width, height, cell, margin, reuse)
     panel = _Panels(ax, cell, r.values.shape)
     ids = np.arange(r.values.size).reshape(r.values.shape)
     panel.grid(panels["values"], r.values, ids,
@@ -463,6 +464,7 @@ def unpooling_explorer(student_fns: dict[str, Callable] | None = None, seed: int
         "values_text": grid_text("values", LECTURE_VALUES),
     }
     status = widgets.HTML()
+    shown: dict = {}  # the figure drawn last, redrawn by the next change
     randomise = widgets.Button(description="randomise", icon="random", tooltip="a new random x and values",
                                layout=widgets.Layout(width="120px", flex="0 0 auto"))
 
@@ -475,7 +477,8 @@ def unpooling_explorer(student_fns: dict[str, Callable] | None = None, seed: int
             status.value = f"<span style='color:{WRONG}'>{html.escape(str(error), quote=False)}</span>"
             return message_figure(str(error))
         status.value = describe(result)
-        return draw_unpooling(result, compare_students(result, student_fns))
+        shown["figure"] = draw_unpooling(result, compare_students(result, student_fns), reuse=shown.get("figure"))
+        return shown["figure"]
 
     explorer = Explorer(controls, render, extra=[widgets.HBox([randomise, status])], columns=2)
     state = {"seed": seed}
