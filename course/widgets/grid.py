@@ -152,11 +152,18 @@ def box(ax: Axes, row: float, col: float, height: float, width: float, origin=(0
 # ---------------------------------------------------------------------------
 
 
+def _ink(path: Path) -> np.ndarray:
+    """(x0, y0, x1, y1) of a glyph outline: of its points (the font's outlines have points at their
+    extremes), far faster than Path.get_extents."""
+    points = path.vertices[path.codes != Path.CLOSEPOLY]
+    return np.concatenate([points.min(0), points.max(0)])
+
+
 @lru_cache(maxsize=1)
 def digit_extent() -> tuple[float, float]:
     """Bottom and top of a digit's ink relative to the baseline, in em (the top: the height of capitals)."""
-    extents = TextPath((0, 0), "0", size=1).get_extents()
-    return extents.y0, extents.y1
+    _, y0, _, y1 = _ink(TextPath((0, 0), "0", size=1))
+    return float(y0), float(y1)
 
 
 @lru_cache(maxsize=4096)
@@ -166,17 +173,20 @@ def _outline(text: str, weight: str, va: str) -> tuple[Path, tuple[float, float,
     low, high = digit_extent()
     below = 1.25 * (len(lines) - 1)  # the first baseline's height above the last
     last = {"bottom": 0.25, "center": -(below + high + low) / 2, "top": -below - high}[va]
-    vertices, codes = [], []
+    vertices, codes, boxes = [], [], []
     for i, line in enumerate(lines):
         if line.strip():
             path = TextPath((0, 0), line, size=1, prop=FontProperties(weight=weight))
-            extents = path.get_extents()
-            vertices.append(path.vertices + (-(extents.x0 + extents.x1) / 2, last + 1.25 * (len(lines) - 1 - i)))
+            x0, y0, x1, y1 = _ink(path)
+            shift = np.array([-(x0 + x1) / 2, last + 1.25 * (len(lines) - 1 - i)])
+            vertices.append(path.vertices + shift)
             codes.append(path.codes)
+            boxes.append([x0, y0, x1, y1] + np.tile(shift, 2))
     if not vertices:  # blank text: nothing to draw
         return Path(np.zeros((1, 2)), [Path.MOVETO]), (0.0, 0.0, 0.0, 0.0)
-    path = Path(np.concatenate(vertices), np.concatenate(codes))
-    return path, tuple(path.get_extents().extents)
+    boxes = np.array(boxes)
+    extents = (*boxes[:, :2].min(0), *boxes[:, 2:].max(0))
+    return Path(np.concatenate(vertices), np.concatenate(codes)), tuple(float(v) for v in extents)
 
 
 def glyphs(text: str, size: float, weight: str = "normal", va: str = "center") -> Path:
