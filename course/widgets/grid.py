@@ -1,11 +1,12 @@
 """Grids of numbered cells, drawn fast: the drawing the grid explorers share.
 
-A figure is one bare axes measured in grid cells, x to the right and y down (:func:`canvas`).
-A grid is one image with one collection of lines between its cells (:func:`draw_cells`);
-numbers and labels are cached glyph outlines stamped by one collection each
+A figure is one bare axes measured in grid cells, x to the right and y down (:func:`canvas`;
+an explorer redraws into the figure it showed last). A grid is one :class:`Cells` artist,
+an image to read but drawn as squares with lines between them (:func:`draw_cells`); numbers
+and labels are glyph outlines, cached, stamped by one :class:`Label` collection each
 (:func:`draw_text`, :func:`draw_numbers`, :func:`label`), far cheaper to draw than a
-matplotlib Text per cell. Text sizes are in points. Artists get a ``gid`` (and labels a
-``get_text()``) so that tests can read what a figure shows.
+matplotlib Text per cell. Text sizes are in points; :func:`box` outlines cells. Artists get a
+``gid`` (and labels a ``get_text()``) so that tests can read what a figure shows.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Sequence
 import numpy as np
 from matplotlib import artist as martist
 from matplotlib.axes import Axes
-from matplotlib.collections import LineCollection, PathCollection, PolyCollection
+from matplotlib.collections import PathCollection, PolyCollection
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
@@ -103,6 +104,12 @@ def grid_lines(origin: tuple[float, float], shape: tuple[int, int], cell: float 
     (r0, c0), (h, w) = origin, shape
     return ([[(c0, r0 + i * cell), (c0 + w * cell, r0 + i * cell)] for i in range(0, h + 1, step[0])]
             + [[(c0 + j * cell, r0), (c0 + j * cell, r0 + h * cell)] for j in range(0, w + 1, step[1])])
+
+
+def cell_centres(origin: tuple[float, float], shape: tuple[int, int], cell: float = 1.0) -> np.ndarray:
+    """(x, y) of the centre of every cell (row-major), shape (H * W, 2)."""
+    rows, cols = np.indices(shape)
+    return np.column_stack([origin[1] + (cols.ravel() + 0.5) * cell, origin[0] + (rows.ravel() + 0.5) * cell])
 
 
 class Cells(AxesImage):
@@ -222,13 +229,13 @@ class Label(PathCollection):
 
     def __init__(self, ax: Axes, texts: Sequence[str], size, offsets, bold=False, va: str = "center", **kwargs):
         bold = np.broadcast_to(np.asarray(bold, bool), (len(texts),))
-        outlines = [_outline(text, "bold" if b else "normal", va) for text, b in zip(texts, bold)]
+        outlines = [_outline(text, "bold" if b else "normal", va) for text, b in zip(texts, bold)]  # at 1 point
         super().__init__([path for path, _ in outlines], sizes=np.square(np.ravel(size)), offsets=offsets,
                          offset_transform=ax.transData, transform=IdentityTransform(), edgecolors="none",
                          **kwargs)  # sizes: areas in points², paths of 1 point scaled by their square root
         self.set_clip_on(False)
         self.texts = list(texts)
-        self._ink = np.reshape([extents for _, extents in outlines], (-1, 4))  # at 1 point
+        self._extents = np.reshape([ink for _, ink in outlines], (-1, 4))
 
     def get_text(self) -> str:
         return " ".join(self.texts)
@@ -238,7 +245,7 @@ class Label(PathCollection):
             return Bbox.null()
         xy = self.get_offset_transform().transform(self.get_offsets())
         scale = (np.sqrt(self.get_sizes()) * self.get_figure(root=True).dpi / 72)[:, None]  # pixels per point
-        return Bbox([(xy + self._ink[:, :2] * scale).min(0), (xy + self._ink[:, 2:] * scale).max(0)])
+        return Bbox([(xy + self._extents[:, :2] * scale).min(0), (xy + self._extents[:, 2:] * scale).max(0)])
 
 
 def draw_text(ax: Axes, texts: Sequence[str], xy, size, color="0.1", bold=False, va: str = "center",
@@ -250,12 +257,6 @@ def draw_text(ax: Axes, texts: Sequence[str], xy, size, color="0.1", bold=False,
                   label=" ".join(texts))
     ax.add_collection(label, autolim=False)
     return label
-
-
-def cell_centres(origin: tuple[float, float], shape: tuple[int, int], cell: float = 1.0) -> np.ndarray:
-    """(x, y) of the centre of every cell (row-major), shape (H * W, 2)."""
-    rows, cols = np.indices(shape)
-    return np.column_stack([origin[1] + (cols.ravel() + 0.5) * cell, origin[0] + (rows.ravel() + 0.5) * cell])
 
 
 def draw_numbers(ax: Axes, values, origin: tuple[float, float], size: float, gid: str | None, cell: float = 1.0,

@@ -23,9 +23,9 @@ from matplotlib.figure import Figure
 from .. import transposed_conv as tc
 from .. import viz
 from .core import Explorer, slider
-from .student import StudentResult, Wording, batch, run_student
 from .grid import (HIGHLIGHT, PADDING, WRONG, box, canvas, cell_centres, digit_extent, draw_cells, draw_text,
                    extents, fit, format_number, label, message_figure, shade, tint, wrap)
+from .student import StudentResult, Wording, batch, run_student
 
 VALUE = viz.PALETTE[5]    # blue: values, shaded by size
 COUNT = viz.PALETTE[7]    # reddish purple: overlap counts

@@ -23,10 +23,10 @@ from matplotlib.patches import FancyArrowPatch
 
 from .. import viz
 from .core import Explorer
-from .pooling import pooled_shape
-from .student import StudentResult, Wording, batch, run_student
 from .grid import (WRONG, box, canvas, cell_centres, draw_cells, draw_text, fit, format_number, grid_lines, label,
                    lighten, message_figure, wrap)
+from .pooling import pooled_shape
+from .student import StudentResult, Wording, batch, run_student
 
 METHODS = ("nearest neighbour", "bed of nails", "max unpooling")
 LECTURE_X = np.array([[6, 2, 3, 2], [1, 4, 5, 1], [1, 2, 3, 4], [1, 0, 5, 6]])
@@ -274,10 +274,6 @@ def _is_int(v) -> bool:
 
 def _unpair(pair: tuple[int, int]) -> int | tuple[int, int]:
     return pair[0] if pair[0] == pair[1] else pair
-
-
-def _tuple(shape) -> str:
-    return str(tuple(shape)).replace(", ", ",\u00a0")  # no-break spaces: a wrapped message keeps shapes whole
 
 
 def _size(shape) -> str:
