@@ -174,6 +174,13 @@ def digit_extent() -> tuple[float, float]:
 
 
 @lru_cache(maxsize=4096)
+def _line(line: str, weight: str) -> tuple[Path, np.ndarray]:
+    """The outline of one line of text at 1 point, baseline at y = 0, and its ink (x0, y0, x1, y1)."""
+    path = TextPath((0, 0), line, size=1, prop=FontProperties(weight=weight))
+    return path, _ink(path)
+
+
+@lru_cache(maxsize=4096)
 def _outline(text: str, weight: str, va: str) -> tuple[Path, tuple[float, float, float, float]]:
     """The outline of ``text`` at 1 point (see :func:`glyphs`) and its extents (x0, y0, x1, y1)."""
     lines = text.split("\n")
@@ -183,8 +190,7 @@ def _outline(text: str, weight: str, va: str) -> tuple[Path, tuple[float, float,
     vertices, codes, boxes = [], [], []
     for i, line in enumerate(lines):
         if line.strip():
-            path = TextPath((0, 0), line, size=1, prop=FontProperties(weight=weight))
-            x0, y0, x1, y1 = _ink(path)
+            path, (x0, y0, x1, y1) = _line(line, weight)
             shift = np.array([-(x0 + x1) / 2, last + 1.25 * (len(lines) - 1 - i)])
             vertices.append(path.vertices + shift)
             codes.append(path.codes)
