@@ -7,8 +7,9 @@ import torch
 import torch.nn.functional as F
 
 from course.widgets.pooling import (
-    LECTURE_GRID, benchmark_cases, covered_cells, explain_cell, pool, pool_windows, pooling_explorer,
-    run_student, same_place, street_image)
+    LECTURE_GRID, WORDING, benchmark_cases, covered_cells, explain_cell, pool, pool_windows, pooled_shape,
+    pooling_explorer, same_place, street_image)
+from course.widgets.student import batch, run_student
 
 RNG = np.random.default_rng(1)
 
@@ -44,6 +45,14 @@ def test_pool_edge_cases_equal_torch(shape, k, s, mode):
 def test_lecture_example():
     np.testing.assert_array_equal(pool(LECTURE_GRID, 2, 2, "max"), [[6, 5], [2, 6]])
     np.testing.assert_array_equal(pool(LECTURE_GRID, 2, 2, "avg"), [[3.25, 2.75], [1, 4.5]])
+
+
+def test_pooled_shape_is_the_convolution_output_size_along_each_axis():
+    for x, k, s in random_cases(50):
+        assert pooled_shape(x.shape, k, s) == torch_pool(x, k, s, "max").shape
+    assert pooled_shape((5, 7), 2) == (2, 3) and pooled_shape((5, 7), (3, 2), (1, 2)) == (3, 3)
+    with pytest.raises(ValueError, match=r"does not fit .* got 5 > 4"):
+        pooled_shape((4, 6), 5, 1)
 
 
 def test_windows_are_the_inputs_of_each_output_cell():
@@ -105,24 +114,29 @@ def reference_pool2d(x, kernel_size, stride, mode):
     return fn(torch.as_tensor(x), kernel_size, stride).numpy()
 
 
+def run_pool2d(fn, x, kernel_size, stride, mode):
+    """A student's pool2d run as the explorer runs it."""
+    return run_student(fn, (batch(x), kernel_size, stride, mode), expected=pool(x, kernel_size, stride, mode),
+                       name="pool2d", wording=WORDING)
+
+
 def test_run_student_checks_what_comes_back():
-    got, error = run_student(reference_pool2d, LECTURE_GRID, 2, 2, "avg")
-    assert error is None
-    np.testing.assert_array_equal(got, [[3.25, 2.75], [1, 4.5]])
-    got, error = run_student(lambda *a: torch.as_tensor(reference_pool2d(*a)), LECTURE_GRID, 2, 2, "max")
-    np.testing.assert_array_equal(got, [[6, 5], [2, 6]])  # a tensor is fine too
-    assert run_student(lambda x, *a: x[0, 0, :2, :2], LECTURE_GRID, 2, 2, "max") == (
-        None, "expected an array of shape (1, 1, 2, 2), got shape (2, 2)")
-    assert run_student(lambda *a: None, LECTURE_GRID, 2, 2, "max") == (
-        None, "expected an array of shape (1, 1, 2, 2), got NoneType")
+    result = run_pool2d(reference_pool2d, LECTURE_GRID, 2, 2, "avg")
+    assert result.error is None and result.message == "all correct" and not result.differ.any()
+    np.testing.assert_array_equal(result.output, [[3.25, 2.75], [1, 4.5]])
+    result = run_pool2d(lambda *a: torch.as_tensor(reference_pool2d(*a)), LECTURE_GRID, 2, 2, "max")
+    np.testing.assert_array_equal(result.output, [[6, 5], [2, 6]])  # a tensor is fine too
+    assert run_pool2d(off_by_one, LECTURE_GRID, 2, 2, "max").message == "1/4 differ"
 
     def unfinished(x, kernel_size, stride, mode):
         raise NotImplementedError()
 
-    assert run_student(unfinished, LECTURE_GRID, 2, 2, "max") == (
-        None, "NotImplementedError (the exercise is not done yet?)")
-    assert run_student(lambda *a: 1 / 0, LECTURE_GRID, 2, 2, "max") == (
-        None, "ZeroDivisionError: division by zero")
+    for fn, message in [(lambda x, *a: x[0, 0, :2, :2], "expected an array of shape (1, 1, 2, 2), got shape (2, 2)"),
+                        (lambda *a: None, "returned None: did you forget the `return` statement?"),
+                        (unfinished, "NotImplementedError (the exercise is not done yet?)"),
+                        (lambda *a: 1 / 0, "ZeroDivisionError: division by zero")]:
+        result = run_pool2d(fn, LECTURE_GRID, 2, 2, "max")
+        assert (result.output, result.differ, result.error, result.message) == (None, None, message, message)
 
 
 # --------------------------------------------------------------------------- the widget

@@ -7,8 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from course.widgets.strided_conv import (
-    benchmark_cases, conv_output_size, conv_positions, conv_taps, output_size_formula, set_controls,
-    strided_conv_explorer)
+    benchmark_cases, conv_output_size, conv_positions, conv_taps, output_size_formula, strided_conv_explorer)
 
 RNG = np.random.default_rng(0)
 COMBOS = [tuple(int(v) for v in RNG.integers((1, 1, 1, 0, 1), (14, 6, 5, 4, 4))) for _ in range(300)]
@@ -207,13 +206,13 @@ def test_impossible_combination_shows_a_message_and_recovers():
     assert caption(e.figure).startswith("output (0, 0) <- input rows -2..6 (step 2)")
 
 
-def test_set_controls_redraws_once():
+def test_set_values_redraws_once():
     e = strided_conv_explorer()
     before = e.redraws
-    set_controls(e, stride=1, padding=1)
+    e.set_values(stride=1, padding=1)
     assert e.redraws == before + 1
     assert e.controls["position"].max == 48  # 7 outputs per axis
-    set_controls(e, stride=1)  # nothing changes: no redraw
+    e.set_values(stride=1)  # nothing changes: no redraw
     assert e.redraws == before + 1
 
 

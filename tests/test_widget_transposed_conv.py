@@ -31,10 +31,10 @@ def boxes(explorer, label: str) -> list:
 
 
 def texts(figure) -> list[str]:
-    """Every label drawn on the figure: board labels (outlines with the text as gid) and Text artists."""
+    """Every label drawn on the figure: board labels (glyph collections with the text as gid) and Text artists."""
     found = [t.get_text() for t in figure.texts]
     for ax in figure.axes:
-        found += [p.get_gid() for p in ax.patches if p.get_gid()] + [t.get_text() for t in ax.texts]
+        found += [c.get_gid() for c in ax.collections if c.get_gid()] + [t.get_text() for t in ax.texts]
         found.append(ax.get_title())
     return found
 
@@ -73,27 +73,27 @@ def test_compare_student_reports_matches_differences_shapes_and_errors():
     x, kernel = w.demo_values(2, 2), w.demo_values(3, 3)
     expected = tc.scatter_steps(x, kernel, 2).output
     right = w.compare_student(F.conv_transpose2d, x, kernel, 2, 0, 0, expected)
-    assert right["message"] == "matches the reference" and not right["differs"].any()
-    np.testing.assert_allclose(right["output"], expected)
+    assert right.message == "matches the reference" and not right.differ.any() and right.error is None
+    np.testing.assert_allclose(right.output, expected)
 
     def plus_one_numpy(x, weight, stride=1, padding=0, output_padding=0):
         return F.conv_transpose2d(x, weight, stride=stride).numpy() + (np.arange(25).reshape(1, 1, 5, 5) < 3)
 
     wrong = w.compare_student(plus_one_numpy, x, kernel, 2, 0, 0, expected)
-    assert wrong["message"] == "3 of 25 cells differ (marked)"
-    assert wrong["differs"].sum() == 3 and wrong["differs"][0, :3].all()
+    assert wrong.message == "3 of 25 cells differ (marked)"
+    assert wrong.differ.sum() == 3 and wrong.differ[0, :3].all()
 
     shape = w.compare_student(lambda x, weight, **kw: x, x, kernel, 2, 0, 0, expected)
-    assert shape["message"] == "your function returned shape (1, 1, 2, 2), expected (1, 1, 5, 5)"
-    assert shape["output"] is None
+    assert shape.message == shape.error == "your function returned shape (1, 1, 2, 2), expected (1, 1, 5, 5)"
+    assert shape.output is None
 
     def unfinished(x, weight, stride=1, padding=0, output_padding=0):
         raise NotImplementedError()
 
-    assert w.compare_student(unfinished, x, kernel, 2, 0, 0, expected)["message"] == \
+    assert w.compare_student(unfinished, x, kernel, 2, 0, 0, expected).message == \
         "your function raised NotImplementedError"
-    none = w.compare_student(lambda *a, **k: None, x, kernel, 2, 0, 0, expected)["message"]
-    assert none == "your function raised ValueError: returned None: did you forget the `return` statement?"
+    none = w.compare_student(lambda *a, **k: None, x, kernel, 2, 0, 0, expected).message
+    assert none == "your function returned None: did you forget the `return` statement?"
 
 
 # ------------------------------------------------------------------ the stepper

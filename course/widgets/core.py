@@ -19,6 +19,9 @@ class Explorer:
     ``extra`` widgets (a text line, a grid of buttons) are placed between the controls and
     the figure. In a notebook, display the explorer as the last expression of a cell.
     Tests and benchmarks set ``controls[name].value`` and read ``figure`` (the last one drawn).
+
+    ``render`` may adjust controls itself (a slider's range, a value clamped to it): it runs
+    :meth:`quietly`, so those changes cause no second redraw; it reads the values back.
     """
 
     def __init__(self, controls: dict[str, widgets.Widget], render: Callable[..., Figure],
@@ -28,7 +31,9 @@ class Explorer:
         self.output = widgets.Output()
         self.figure: Figure | None = None
         self.redraws = 0
-        self._held = False
+        self._quiet = 0       # > 0: control changes do not redraw (see quietly)
+        self._held = False    # True: control changes redraw once, at the end (see hold)
+        self._stale = False   # a change arrived while held
         rows = [widgets.HBox(list(controls.values())[i:i + columns])
                 for i in range(0, len(controls), columns)]
         self.widget = widgets.VBox(rows + list(extra or []) + [self.output])
@@ -41,10 +46,14 @@ class Explorer:
         return {name: control.value for name, control in self.controls.items()}
 
     def refresh(self, change=None) -> None:
-        """Recompute and redraw (called on every control change, unless held)."""
-        if self._held:
+        """Recompute and redraw (called on every control change, unless quiet or held)."""
+        if self._quiet:
             return
-        figure = self.render(**self.values())
+        if self._held:
+            self._stale = True
+            return
+        with self.quietly():
+            figure = self.render(**self.values())
         self.figure = figure
         self.redraws += 1
         if _in_ipython():
@@ -52,17 +61,27 @@ class Explorer:
         plt.close(figure)
 
     @contextmanager
+    def quietly(self):
+        """Change controls (values, ranges) without redrawing."""
+        self._quiet += 1
+        try:
+            yield self
+        finally:
+            self._quiet -= 1
+
+    @contextmanager
     def hold(self):
-        """Change several controls with one redraw at the end."""
-        self._held = True
+        """Change several controls with one redraw at the end (none if nothing changed)."""
+        self._held, self._stale = True, False
         try:
             yield self
         finally:
             self._held = False
-        self.refresh()
+        if self._stale:
+            self.refresh()
 
     def set_values(self, **values) -> None:
-        """Set several controls by name and redraw once."""
+        """Set several controls by name and redraw once (not at all if none changes)."""
         unknown = set(values) - set(self.controls)
         if unknown:
             raise ValueError(f"unknown controls {sorted(unknown)}; expected some of {sorted(self.controls)}")
@@ -74,6 +93,12 @@ class Explorer:
         from IPython.display import display
 
         display(self.widget)
+
+
+def slider(description: str, value: int, low: int, high: int, **kwargs) -> widgets.IntSlider:
+    """A compact IntSlider that reports only when released."""
+    return widgets.IntSlider(value=value, min=low, max=high, description=description, continuous_update=False,
+                             style={"description_width": "80px"}, layout=widgets.Layout(width="290px"), **kwargs)
 
 
 def render_png(figure: Figure) -> bytes:

@@ -2,14 +2,14 @@
 
 Compute (pure): :func:`pool_windows`, :func:`pool` (equal to ``max_pool2d`` / ``avg_pool2d``
 without padding), :func:`explain_cell` (the arithmetic of one output cell as text) and the
-helpers the explorer needs (:func:`run_student`, :func:`covered_cells`, :func:`same_place`).
+helpers the explorer needs (:func:`covered_cells`, :func:`same_place`).
 Draw: :func:`draw_pooling`. Wiring: :func:`pooling_explorer`, which can show the student's
-own ``pool2d(x, kernel_size, stride, mode)`` next to the reference.
+own ``pool2d(x, kernel_size, stride, mode)`` next to the reference (run by
+:func:`course.widgets.student.run_student`, worded as :data:`WORDING`).
 """
 
 from __future__ import annotations
 
-import textwrap
 from functools import lru_cache
 from typing import Callable
 
@@ -18,15 +18,19 @@ import numpy as np
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
-from .core import Explorer
-from .strided_conv import (HIGHLIGHT, PADDING, WRONG, box, canvas, conv_output_size, conv_positions, draw_cells,
-                           draw_numbers, format_number, message_figure, output_size_formula, quietly,
-                           set_controls, slider, tint, title)
+from .core import Explorer, slider
+from .grid import (HIGHLIGHT, PADDING, WRONG, box, canvas, draw_cells, draw_numbers, format_number, label,
+                   message_figure, tint, wrap)
+from .strided_conv import conv_output_size, conv_positions, output_size_formula
+from .student import StudentResult, Wording, batch, run_student
 
 MODES = ("max", "avg")
 LECTURE_GRID = np.array([[6, 2, 3, 2], [1, 4, 5, 1], [1, 2, 3, 4], [1, 0, 5, 6]])
 MAX_NUMBERS = 10        # inputs up to this many rows and columns are drawn as numbers
 MAX_TERMS = 12          # windows with more values are abbreviated in explain_cell
+WORDING = Wording(raised="{error}", unfinished=" (the exercise is not done yet?)",
+                  shape="expected an array of shape {expected}, got shape {got}", match="all correct",
+                  differ="{count}/{size} differ")
 
 
 # ---------------------------------------------------------------------------
@@ -48,9 +52,19 @@ def _as_2d(x) -> np.ndarray:
     return x
 
 
-def pooled_shape(shape: tuple[int, int], kernel_size: int, stride: int) -> tuple[int, int]:
-    """(out_h, out_w) of pooling an (H, W) input; ValueError if the kernel does not fit."""
-    return conv_output_size(shape[0], kernel_size, stride), conv_output_size(shape[1], kernel_size, stride)
+def pooled_shape(shape: tuple[int, int], kernel_size, stride=None) -> tuple[int, int]:
+    """(out_h, out_w) of pooling an (H, W) input without padding: pooling has a convolution's
+    geometry (dilation 1, padding 0), so this is :func:`conv_output_size` along each axis.
+
+    ``kernel_size`` and ``stride`` (default: the kernel size) are ints or (rows, cols) pairs;
+    ValueError if the kernel does not fit.
+    """
+    kernel, step = _pair(kernel_size), _pair(kernel_size if stride is None else stride)
+    return conv_output_size(shape[0], kernel[0], step[0]), conv_output_size(shape[1], kernel[1], step[1])
+
+
+def _pair(value) -> tuple:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
 def window(kernel_size: int, stride: int, row: int, col: int) -> tuple[slice, slice]:
@@ -102,24 +116,6 @@ def same_place(index: int, kernel_size: int, stride: int, new_kernel_size: int, 
     return int(np.clip(np.floor((centre - (new_kernel_size - 1) / 2) / new_stride + 0.5), 0, out_size - 1))
 
 
-def run_student(student_pool: Callable, x: np.ndarray, kernel_size: int, stride: int,
-                mode: str) -> tuple[np.ndarray | None, str | None]:
-    """Call ``student_pool`` on ``x`` as a (1, 1, H, W) float64 batch; return (its (out_h, out_w) output, None)
-    or (None, what went wrong) when it raises or returns something of the wrong shape."""
-    try:
-        got = student_pool(x[None, None].astype(np.float64), kernel_size, stride, mode)
-    except Exception as error:  # the student's code: show whatever it raised
-        return None, f"{type(error).__name__}: {error}".rstrip(": ") + (
-            " (the exercise is not done yet?)" if isinstance(error, NotImplementedError) else "")
-    if hasattr(got, "detach"):  # a torch tensor
-        got = got.detach().cpu().numpy()
-    expected = (1, 1, *pooled_shape(x.shape, kernel_size, stride))
-    if not isinstance(got, np.ndarray) or got.shape != expected or got.dtype.kind not in "biuf":
-        what = f"shape {got.shape}" if isinstance(got, np.ndarray) else type(got).__name__
-        return None, f"expected an array of shape {expected}, got {what}"
-    return got[0, 0].astype(np.float64), None
-
-
 def covered_cells(shape: tuple[int, int], kernel_size: int, stride: int) -> np.ndarray:
     """Boolean mask (H, W) of the input cells inside at least one window (stride > kernel skips some)."""
     along = []
@@ -131,28 +127,24 @@ def covered_cells(shape: tuple[int, int], kernel_size: int, stride: int) -> np.n
     return along[0][:, None] & along[1][None, :]
 
 
-def differing_cells(expected: np.ndarray, got: np.ndarray) -> np.ndarray:
-    """Boolean mask (out_h, out_w) of cells where ``got`` differs from ``expected`` (NaN differs)."""
-    return ~np.isclose(got, expected, rtol=1e-6, atol=1e-6)
-
-
 # ---------------------------------------------------------------------------
 # Draw
 # ---------------------------------------------------------------------------
 
 
 def draw_pooling(x: np.ndarray, out: np.ndarray, kernel_size: int, stride: int, mode: str,
-                 cell: tuple[int, int], student: np.ndarray | None = None,
-                 student_error: str | None = None, numbers: bool = True) -> Figure:
+                 cell: tuple[int, int], student: StudentResult | None = None, numbers: bool = True,
+                 reuse: Figure | None = None) -> Figure:
     """Input (H, W) with the window of output ``cell``, the pooled output (out_h, out_w) and, if
     given, the student's output (differing cells in red) or the student's error, side by side.
 
     ``numbers``: grids with the values written in (small inputs; grey: cells no window covers);
     else grey images with the window outlined and cross-hairs, each output pixel drawn over the
     centre of its window. Images have ``gid`` "input", "output", "student"; outlines "window", "cell",
-    "student cell"; titles "<image>/title".
+    "student cell"; titles "<image>/title". ``reuse``: the figure drawn last, redrawn (see
+    :func:`~course.widgets.grid.canvas`).
     """
-    panels = 3 if student is not None or student_error is not None else 2
+    panels = 3 if student is not None else 2
     (height, width), (row, col) = x.shape, cell
     if numbers:  # units: cells
         inches = min(0.55, 2.3 / height, (7.7 - 0.45 * (panels - 1)) / (panels * width))
@@ -161,7 +153,8 @@ def draw_pooling(x: np.ndarray, out: np.ndarray, kernel_size: int, stride: int, 
         inches = (7.7 - 0.25 * (panels - 1)) / (panels * width)
         gap = 0.25 / inches
     margin, top = 0.08 / inches, 0.35 / inches
-    fig, ax = canvas(2 * margin + panels * width + (panels - 1) * gap, 2 * margin + top + height, inches)
+    fig, ax = canvas(2 * margin + panels * width + (panels - 1) * gap, 2 * margin + top + height, inches,
+                     reuse=reuse)
     slots = [(margin + top, margin + k * (width + gap)) for k in range(panels)]
     panel = _Panels(ax, slots, x, numbers, inches, kernel_size, stride)
     rows, cols = window(kernel_size, stride, row, col)
@@ -171,22 +164,21 @@ def draw_pooling(x: np.ndarray, out: np.ndarray, kernel_size: int, stride: int, 
     if numbers:
         skipped = ~covered_cells(x.shape, kernel_size, stride)
         colors = tint(x.shape, in_window, HIGHLIGHT, base=tint(x.shape, skipped, PADDING, amount=1.0))
-    panel.draw(0, "input", x, colors, bold=in_window & (x == out[row, col]) if mode == "max" else None)
+    panel.draw(0, "input", x, colors, bold=in_window & (x == out[row, col]) & (mode == "max"))
     panel.outline(0, "window", rows.start, cols.start, kernel_size, input_cells=True)
     panel.draw(1, "output", out, tint(out.shape, _one_hot(out.shape, cell), HIGHLIGHT))
     panel.outline(1, "cell", row, col)
     panel.title(0, "input", f"input {height}x{width}")
     panel.title(1, "output", f"{mode} pool, k={kernel_size}, s={stride}: {out.shape[0]}x{out.shape[1]}")
-    if panels == 3 and student is None:
-        ax.text(slots[2][1] + width / 2, slots[2][0] + height / 2, "\n".join(textwrap.wrap(student_error, 30)[:7]),
-                ha="center", va="center", fontsize=9, color=WRONG, gid="student/error")
+    if student is not None and student.error:
+        label(ax, slots[2][1] + width / 2, slots[2][0] + height / 2, wrap(student.error, 30, 7), 9, WRONG,
+              va="center", gid="student/error")
         panel.title(2, "student", "your pool2d: failed", color=WRONG)
-    elif panels == 3:
-        wrong = differing_cells(out, student)
-        panel.draw(2, "student", student, tint(out.shape, wrong, WRONG, amount=0.5), wrong=wrong)
+    elif student is not None:
+        wrong = student.differ
+        panel.draw(2, "student", student.output, tint(out.shape, wrong, WRONG, amount=0.5), wrong=wrong)
         panel.outline(2, "student cell", row, col)
-        verdict = f"{int(wrong.sum())}/{wrong.size} differ" if wrong.any() else "all correct"
-        panel.title(2, "student", f"your pool2d: {verdict}", color=WRONG if wrong.any() else "black")
+        panel.title(2, "student", f"your pool2d: {student.message}", color=WRONG if wrong.any() else "0.1")
     return fig
 
 
@@ -208,14 +200,14 @@ class _Panels:
         self.offset = 0.0 if numbers else (kernel_size - stride) / 2
         self.origins: dict[int, tuple[float, float]] = {}
 
-    def draw(self, k: int, name: str, values: np.ndarray, colors: np.ndarray | None, bold=None,
+    def draw(self, k: int, name: str, values: np.ndarray, colors: np.ndarray | None, bold=False,
              wrong: np.ndarray | None = None) -> None:
         """Panel ``k``: ``values`` as a centred grid coloured ``colors``, or as an image (``wrong`` cells red)."""
         (height, width), slot = self.x.shape, self.slots[k]
         if self.numbers:
             origin = (slot[0] + (height - values.shape[0]) / 2, slot[1] + (width - values.shape[1]) / 2)
             draw_cells(self.ax, colors, origin, name)
-            draw_numbers(self.ax, values, origin, self.fontsize, name, bold=bold)
+            draw_numbers(self.ax, values, origin, self.fontsize, f"{name}/numbers", bold=bold)
         else:
             shift, scale = (0.0, 1.0) if name == "input" else (self.offset, self.scale)
             origin = (slot[0] + shift, slot[1] + shift)
@@ -238,10 +230,10 @@ class _Panels:
             self.ax.hlines(y, c0, c0 + width, color=HIGHLIGHT, lw=0.8, alpha=0.7)
             self.ax.vlines(x, r0, r0 + height, color=HIGHLIGHT, lw=0.8, alpha=0.7)
 
-    def title(self, k: int, name: str, text: str, **kwargs) -> None:
+    def title(self, k: int, name: str, text: str, color: str = "0.1") -> None:
         slot = self.slots[k]
-        title(self.ax, slot[1] + self.x.shape[1] / 2, slot[0] - 0.08 / self.inches, text,
-              gid=f"{name}/title", **kwargs)
+        label(self.ax, slot[1] + self.x.shape[1] / 2, slot[0] - 0.08 / self.inches, text, 10.5, color,
+              gid=f"{name}/title")
 
 
 # ---------------------------------------------------------------------------
@@ -310,30 +302,31 @@ def pooling_explorer(x=None, student_pool: Callable | None = None) -> Explorer:
         "kernel_size": slider("kernel size", 2, 1, 6), "stride": slider("stride", 2, 1, 6),
         "row": slider("output row", 0, 0, 1), "col": slider("output col", 0, 0, 1),
     }
-    built: list[Explorer] = []
-    cells = _CellButtons(lambda i, j: set_controls(built[0], row=i, col=j))
+    cells = _CellButtons(lambda i, j: explorer.set_values(row=i, col=j))
     picker = widgets.VBox([widgets.Label("pick an output cell:"), cells.grid])
     info = widgets.HTML()
     new_random = widgets.Button(description="new random 6x6", layout=widgets.Layout(width="140px"))
-    cache: dict = {}
+    cache: dict = {}  # the student's result, and the figure drawn last (redrawn by the next change)
 
-    def student_result(data, kernel_size, stride, mode):
+    def student_result(data, out, kernel_size, stride, mode) -> StudentResult:
+        """The student's pool2d on the input shown (called again only when input or pooling change)."""
         key = (kernel_size, stride, mode)
         if cache.get("key") != key or cache.get("data") is not data:
-            cache.update(key=key, data=data, value=run_student(student_pool, data, kernel_size, stride, mode))
+            cache.update(key=key, data=data, value=run_student(
+                student_pool, (batch(data), kernel_size, stride, mode), expected=out, name="pool2d", wording=WORDING))
         return cache["value"]
 
     def select(shown: tuple[str, int, int], shape: tuple[int, int], numbers: bool) -> tuple[int, int]:
-        """The output cell to show, set on the row and col sliders (quietly) with their ranges: the
-        same place of the input after a new kernel or stride, the middle of a new image, else as is."""
+        """The output cell to show, set on the row and col sliders with their ranges (render runs
+        quietly: no extra redraw): the same place of the input after a new kernel or stride, the
+        middle of a new image, else as is."""
         selected, before = (controls["row"].value, controls["col"].value), state.get("shown")
         if before and before[0] == shown[0]:
             selected = tuple(same_place(i, *before[1:], *shown[1:], n) for i, n in zip(selected, shape))
         elif not numbers:
             selected = (shape[0] // 2, shape[1] // 2)
-        with quietly(built[0] if built else None, controls["row"], controls["col"]):
-            controls["row"].max, controls["col"].max = shape[0] - 1, shape[1] - 1
-            controls["row"].value, controls["col"].value = np.minimum(selected, np.subtract(shape, 1)).tolist()
+        controls["row"].max, controls["col"].max = shape[0] - 1, shape[1] - 1
+        controls["row"].value, controls["col"].value = np.minimum(selected, np.subtract(shape, 1)).tolist()
         state["shown"] = shown
         return controls["row"].value, controls["col"].value
 
@@ -355,26 +348,27 @@ def pooling_explorer(x=None, student_pool: Callable | None = None) -> Explorer:
         cell = select((input, kernel_size, stride), out.shape, numbers)
         if numbers:
             cells.update(out, cell)
-        student, error = student_result(data, kernel_size, stride, mode) if student_pool else (None, None)
+        student = student_result(data, out, kernel_size, stride, mode) if student_pool else None
         rows, cols = window(kernel_size, stride, *cell)
         info.value = (f"<b>output {cell}</b> from input rows {rows.start}..{rows.stop - 1}, "
                       f"cols {cols.start}..{cols.stop - 1}: "
                       f"<code>{explain_cell(data, kernel_size, stride, mode, *cell)}</code><br>{formulas}")
-        if error:
-            info.value += f"<br><span style='color:{WRONG}'>your pool2d: {error}</span>"
-        return draw_pooling(data, out, kernel_size, stride, mode, cell, student, error, numbers)
+        if student and student.error:
+            info.value += f"<br><span style='color:{WRONG}'>your pool2d: {student.error}</span>"
+        cache["figure"] = draw_pooling(data, out, kernel_size, stride, mode, cell, student, numbers,
+                                       reuse=cache.get("figure"))
+        return cache["figure"]
 
     def shuffle(_button) -> None:
         state["random"] = rng.integers(0, 10, (6, 6))
         if controls["input"].value == "random 6x6":
-            built[0].refresh()
+            explorer.refresh()
         else:
             controls["input"].value = "random 6x6"
 
     new_random.on_click(shuffle)
     explorer = Explorer(controls, render, extra=[widgets.HBox([picker, widgets.VBox([info, new_random])])],
                         columns=2)
-    built.append(explorer)
     return explorer
 
 

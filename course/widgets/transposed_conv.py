@@ -6,41 +6,35 @@ zero-insertion and matrix views, the checkerboard demo); here: text and the stud
 :func:`three_views_figure`, :func:`checkerboard_figure`) and the wiring of
 :func:`transposed_conv_stepper`.
 
-Grids of numbered cells are drawn by :class:`Board` with a handful of artists (one
-collection for all cells, one path for all numbers) so that a redraw stays fast even with
-hundreds of cells.
+Grids of numbered cells are laid out on a :class:`Board` and drawn with the shared grid
+module :mod:`course.widgets.grid`.
 """
 
 from __future__ import annotations
 
 import html
-import textwrap
-from collections import defaultdict
-from functools import lru_cache
 from typing import Callable, NamedTuple
 
 import ipywidgets as widgets
 import numpy as np
-from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.patches import PathPatch, Rectangle
-from matplotlib.path import Path
-from matplotlib.textpath import TextPath
 
 from .. import transposed_conv as tc
 from .. import viz
-from .core import Explorer
-from .strided_conv import HIGHLIGHT, PADDING, format_number, message_figure, quietly, slider, tint
+from .core import Explorer, slider
+from .grid import (HIGHLIGHT, PADDING, WRONG, box, canvas, cell_centres, digit_extent, draw_cells, draw_text,
+                   extents, fit, format_number, label, message_figure, shade, tint, wrap)
+from .student import StudentResult, Wording, batch, run_student
 
 VALUE = viz.PALETTE[5]    # blue: values, shaded by size
 COUNT = viz.PALETTE[7]    # reddish purple: overlap counts
-WRONG = viz.PALETTE[6]    # vermillion: cells where the student's result differs
 KEPT = "0.15"             # dashed frame: the output left after cropping the padding
 MIN_NUMBER_CELL = 0.14    # inches: smaller cells get no numbers
 
 StudentFn = Callable[..., object]
+WORDING = Wording(prefix="your function ", shape="returned shape {got}, expected {expected}",
+                  match="matches the reference", differ="{count} of {size} cells differ (marked)")
 
 
 # ---------------------------------------------------------------------------
@@ -66,34 +60,18 @@ def size_formula(size: int, kernel: int, stride: int, padding: int, output_paddi
 
 
 def compare_student(student_fn: StudentFn, x: np.ndarray, kernel: np.ndarray, stride: int,
-                    padding: int, output_padding: int, expected: np.ndarray) -> dict:
+                    padding: int, output_padding: int, expected: np.ndarray) -> StudentResult:
     """Run ``student_fn(x, weight, stride=, padding=, output_padding=)`` on one 2-D case.
 
     ``x`` (H, W) and ``kernel`` (kH, kW) are passed as float32 tensors (1, 1, H, W) and
-    (1, 1, kH, kW). Returns ``{"output": (out_H, out_W) array or None, "differs": bool array or
-    None, "message": str}``; an exception or a wrong shape becomes the message.
+    (1, 1, kH, kW), so the comparison with ``expected`` allows float32 rounding; see
+    :func:`course.widgets.student.run_student` for the result.
     """
     import torch
 
-    args = (torch.as_tensor(x, dtype=torch.float32)[None, None],
-            torch.as_tensor(kernel, dtype=torch.float32)[None, None])
-    try:
-        got = student_fn(*args, stride=stride, padding=padding, output_padding=output_padding)
-        if got is None:
-            raise ValueError("returned None: did you forget the `return` statement?")
-        got = np.asarray(got.detach().cpu().numpy() if hasattr(got, "detach") else got, dtype=np.float64)
-    except Exception as error:  # noqa: BLE001 - an unfinished exercise is shown, not raised
-        message = f"your function raised {type(error).__name__}" + (f": {error}" if str(error) else "")
-        return {"output": None, "differs": None, "message": message}
-    want = (1, 1, *expected.shape)
-    if got.shape != want:
-        return {"output": None, "differs": None,
-                "message": f"your function returned shape {got.shape}, expected {want}"}
-    got = got[0, 0]
-    differs = ~np.isclose(got, expected, rtol=1e-4, atol=1e-4)
-    n = int(differs.sum())
-    message = "matches the reference" if n == 0 else f"{n} of {differs.size} cells differ (marked)"
-    return {"output": got, "differs": differs, "message": message}
+    args = (torch.from_numpy(batch(x, np.float32)), torch.from_numpy(batch(kernel, np.float32)))
+    return run_student(student_fn, args, dict(stride=stride, padding=padding, output_padding=output_padding),
+                       expected, name="conv_transpose2d", tol=1e-4, wording=WORDING)
 
 
 # ---------------------------------------------------------------------------
@@ -114,24 +92,25 @@ class Place(NamedTuple):
 
 
 class Board:
-    """Grids of coloured, numbered cells on one axes, drawn with few artists.
+    """Grids of coloured, numbered cells and labels laid out in board units, drawn at the end.
 
-    Board units run right (x) and down (y); ``inch`` is the size of one unit in inches
-    (numbers are left out of cells smaller than ``MIN_NUMBER_CELL`` inches). Named grids
-    are recorded in ``places`` (name -> :class:`Place`) and ``values`` (name -> the values
-    shown, NaN where a cell shows none), so tests can read what a figure shows.
+    Board units run right (x) and down (y); ``inch`` is the size of one unit in inches as laid
+    out (numbers are left out of cells smaller than ``MIN_NUMBER_CELL`` inches). The bounds
+    grow to hold what is placed; :meth:`draw` draws it all with :mod:`course.widgets.grid`, at
+    the scale the axes really has. Named grids are recorded in ``places`` (name ->
+    :class:`Place`) and ``values`` (name -> the values shown, NaN where a cell shows none), so
+    tests can read what a figure shows.
     """
 
     def __init__(self, inch: float):
         self.inch = inch
-        self.quads: list[np.ndarray] = []
-        self.faces: list[np.ndarray] = []
-        self.numbers: dict[str, list] = defaultdict(list)  # colour -> [(x, y, text, cell)]
-        self.texts: list[tuple] = []
-        self.patches: list = []
         self.bounds = [np.inf, np.inf, -np.inf, -np.inf]
         self.places: dict[str, Place] = {}
         self.values: dict[str, np.ndarray] = {}
+        self._cells: list[tuple] = []                      # draw_cells arguments
+        self._numbers: dict[str, list[tuple]] = {}         # colour -> [(texts, centres, cell)]
+        self._boxes: list[tuple] = []                      # box arguments
+        self._labels: list[tuple] = []                     # label arguments, size in points at ``inch``
 
     def grid(self, x0: float, y0: float, colors: np.ndarray, cell: float = 1.0, values=None,
              show=None, name: str | None = None, numbers: bool = True, number_color: str = "black") -> Place:
@@ -139,47 +118,35 @@ class Board:
 
         ``numbers=False`` records the values under ``name`` without writing them.
         """
-        h, w = colors.shape[:2]
-        place = Place(x0, y0, cell)
+        (h, w), place = colors.shape[:2], Place(x0, y0, cell)
         if name:
             self.places[name] = place
             if values is not None:
                 self.values[name] = np.where(True if show is None else show, np.asarray(values, float), np.nan)
-        ys, xs = np.mgrid[0:h, 0:w]
-        left, top = (x0 + xs * cell).ravel(), (y0 + ys * cell).ravel()
-        corners = [(left, top), (left + cell, top), (left + cell, top + cell), (left, top + cell)]
-        self.quads.append(np.stack([np.stack(corner, -1) for corner in corners], 1))
-        self.faces.append(np.asarray(colors, float).reshape(-1, 3))
         self.reserve(x0, y0, x0 + w * cell, y0 + h * cell)
+        self._cells.append((colors, (y0, x0), name, cell))
         if values is not None and numbers and cell * self.inch >= MIN_NUMBER_CELL:
-            cells = [(i, j, format_number(v, 2)) for (i, j), v in np.ndenumerate(np.asarray(values))
-                     if show is None or show[i, j]]
-            if cells:  # one size for the whole grid: digits 0.3 cells high, the widest number fits
-                widest = max(_number_width(text) for _, _, text in cells)
-                size = min(0.3 * cell, 0.8 * cell / widest)
-                self.numbers[number_color] += [(x0 + (j + 0.5) * cell, y0 + (i + 0.5) * cell, text, size)
-                                               for i, j, text in cells]
+            shown = np.ones(h * w, bool) if show is None else np.ravel(show)
+            texts = [format_number(v, 2) for v in np.ravel(values)[shown]]
+            if texts:
+                centres = cell_centres((y0, x0), (h, w), cell)[shown]
+                self._numbers.setdefault(number_color, []).append((texts, centres, cell))
         return place
 
     def box(self, place: Place, row: int, col: int, height: int, width: int, color: str = HIGHLIGHT,
-            **style) -> Rectangle:
+            **style) -> None:
         """Outline cells ``row .. row + height - 1`` x ``col .. col + width - 1`` of a grid."""
-        rect = Rectangle(place.corner(row, col), width * place.cell, height * place.cell,
-                         **({"fill": False, "edgecolor": color, "lw": 2.5} | style))
-        self.patches.append(rect)
-        return rect
+        self._boxes.append((row, col, height, width, (place.y0, place.x0), place.cell, color, {"lw": 2.5} | style))
 
     def text(self, x: float, y: float, text: str, va: str = "bottom", fontsize: float = 9,
              color: str = "black") -> None:
         """A label centred on x, its bottom (or top, or centre: ``va``) at y; lines split at newlines.
 
-        Drawn as a filled outline (like the numbers: far cheaper than matplotlib Text); the
-        patch's gid is the text, for tests.
+        ``fontsize`` is in points at ``inch`` inches per unit. Its ``gid`` is the text, for tests.
         """
-        path = _text_path(text, x, y, fontsize / 72 / self.inch, va)
-        self.texts.append((path, color, text))
-        (x0, y0), (x1, y1) = path.vertices.min(0), path.vertices.max(0)
-        self.reserve(x0, y0, x1, y1)
+        (x0, y0, x1, y1), unit = extents(text, fontsize, va=va), 72 * self.inch  # points per unit
+        self.reserve(x + x0 / unit, y - y1 / unit, x + x1 / unit, y - y0 / unit)
+        self._labels.append((x, y, text, fontsize, color, va))
 
     @property
     def line(self) -> float:
@@ -192,89 +159,35 @@ class Board:
         self.bounds = [min(b[0], x0), min(b[1], y0), max(b[2], x1), max(b[3], y1)]
 
     def draw(self, ax, margin: float = 0.2) -> None:
-        """Add everything to ``ax`` (axis off, equal aspect, y pointing down); ``ax.board`` is this board."""
+        """Draw onto ``ax`` (axis off, equal aspect, y pointing down); ``ax.board`` is this board."""
         ax.board = self
-        if self.quads:
-            ax.add_collection(PolyCollection(np.concatenate(self.quads), facecolors=np.concatenate(self.faces),
-                                             edgecolors="0.55", linewidths=0.8), autolim=False)
-        # add_artist, not add_patch: the limits are set below, and updating them from the
-        # numbers' curves would cost more than everything else
-        for color, numbers in self.numbers.items():
-            ax.add_artist(PathPatch(_numbers_path(numbers), facecolor=color, edgecolor="none"))
-        for patch in self.patches:
-            ax.add_artist(patch)
-        for path, color, text in self.texts:
-            ax.add_artist(PathPatch(path, facecolor=color, edgecolor="none", gid=text))
         x0, y0, x1, y1 = self.bounds
         ax.set_xlim(x0 - margin, x1 + margin)
         ax.set_ylim(y1 + margin, y0 - margin)
         ax.set_aspect("equal")
         ax.set_axis_off()
+        width, height = ax.figure.get_size_inches() * ax.get_position().size
+        points = 72 * min(width / (x1 - x0 + 2 * margin), height / (y1 - y0 + 2 * margin))  # per unit, drawn
+        for colors, origin, name, cell in self._cells:
+            draw_cells(ax, colors, origin, name, cell)
+        low, high = digit_extent()
+        for color, grids in self._numbers.items():  # one size per grid: digits 0.3 cells high, the widest fits
+            sizes = [[fit(texts, 0.3 * cell * points / (high - low), 0.8 * cell * points)] * len(texts)
+                     for texts, _, cell in grids]
+            draw_text(ax, [t for texts, _, _ in grids for t in texts], np.concatenate([c for _, c, _ in grids]),
+                      np.concatenate(sizes), color)
+        for row, col, height, width, origin, cell, color, style in self._boxes:
+            box(ax, row, col, height, width, origin, cell, color, **style)
+        for x, y, text, fontsize, color, va in self._labels:  # at the board's scale, like all on it
+            label(ax, x, y, text, fontsize * points / (72 * self.inch), color, va, gid=text)
 
-    def figure(self, margin: float = 0.2) -> Figure:
-        """A figure that holds just this board, at ``inch`` inches per unit."""
+    def figure(self, margin: float = 0.2, reuse: Figure | None = None) -> Figure:
+        """A figure that holds just this board, at ``inch`` inches per unit (``reuse``: see
+        :func:`~course.widgets.grid.canvas`)."""
         x0, y0, x1, y1 = self.bounds
-        fig = Figure(figsize=((x1 - x0 + 2 * margin) * self.inch, (y1 - y0 + 2 * margin) * self.inch))
-        self.draw(fig.add_axes((0, 0, 1, 1)), margin)
+        fig, ax = canvas(x1 - x0, y1 - y0, self.inch, margin, reuse)
+        self.draw(ax, margin)
         return fig
-
-
-_FONT = FontProperties(family="DejaVu Sans")
-
-
-@lru_cache(maxsize=4096)
-def _outline(text: str) -> tuple[np.ndarray, np.ndarray, float, float]:
-    """Outline of one line of ``text`` at 1 em, baseline at y = 0, y pointing down; and its x0, x1."""
-    path = TextPath((0, 0), text, size=1, prop=_FONT)
-    box = path.get_extents()
-    return path.vertices * (1, -1), path.codes, box.x0, box.x1
-
-
-@lru_cache(maxsize=1)
-def _digit_height() -> float:
-    """Height of a digit, in em."""
-    return TextPath((0, 0), "0", size=1, prop=_FONT).get_extents().height
-
-
-def _number_width(text: str) -> float:
-    """Width of ``text`` in units of its digit height."""
-    _, _, x0, x1 = _outline(text)
-    return max(x1 - x0, 1e-9) / _digit_height()
-
-
-def _numbers_path(numbers: list) -> Path:
-    """One compound path for all (x, y, text, digit height) numbers, each centred on (x, y)."""
-    vertices, codes = [], []
-    for x, y, text, size in numbers:
-        v, c, x0, x1 = _outline(text)
-        em = size / _digit_height()
-        vertices.append(v * em + (x - (x0 + x1) / 2 * em, y + size / 2))
-        codes.append(c)
-    return Path(np.concatenate(vertices), np.concatenate(codes))
-
-
-def _text_path(text: str, x: float, y: float, em: float, va: str = "bottom") -> Path:
-    """Lines of ``text`` (``em`` units high), each centred on x; the block's bottom, top or centre at y."""
-    lines = text.split("\n")
-    step, cap, descent = 1.25 * em, _digit_height() * em, 0.24 * em
-    height = (len(lines) - 1) * step + cap + descent
-    first = {"bottom": y - height + cap, "top": y + cap, "center": y - height / 2 + cap}[va]
-    vertices, codes = [np.zeros((1, 2)) + (x, y)], [np.array([Path.MOVETO], np.uint8)]
-    for i, line in enumerate(lines):
-        if line.strip():
-            v, c, x0, x1 = _outline(line)
-            vertices.append(v * em + (x - (x0 + x1) / 2 * em, first + i * step))
-            codes.append(c)
-    return Path(np.concatenate(vertices), np.concatenate(codes))
-
-
-def _shade(values, top: float, color: str, mask=None) -> np.ndarray:
-    """White-to-``color`` cell colours (H, W, 3) by |value| / top; cells outside ``mask`` stay white."""
-    values = np.asarray(values, float)
-    amount = 0.12 + 0.6 * np.clip(np.abs(values) / (top or 1.0), 0, 1)
-    if mask is not None:
-        amount = np.where(mask, amount, 0.0)
-    return 1 - amount[..., None] * (1 - np.array(to_rgb(color)))
 
 
 # ---------------------------------------------------------------------------
@@ -283,13 +196,15 @@ def _shade(values, top: float, color: str, mask=None) -> np.ndarray:
 
 
 def draw_stepper(x, kernel, stride: int, padding: int, output_padding: int, step: int,
-                 student: dict | None = None, width: float = 8.2, max_height: float = 3.9) -> Figure:
+                 student: StudentResult | None = None, width: float = 8.2, max_height: float = 3.9,
+                 reuse: Figure | None = None) -> Figure:
     """The scatter-add after ``step`` input values (0: none yet), row-major.
 
     Left: the input (the current value outlined), the kernel and value × kernel. Middle: the
     full output so far (the step's footprint outlined, numbers where something was added, the
     output kept after cropping dashed). Right: how many copies overlap at each pixel, and the
-    student's result (``student`` from :func:`compare_student`) if given.
+    student's result (``student`` from :func:`compare_student`) if given. ``reuse``: the figure
+    drawn last, redrawn (see :func:`~course.widgets.grid.canvas`).
     """
     x, kernel = np.asarray(x), np.asarray(kernel)
     scatter = tc.scatter_steps(x, kernel, stride, padding, output_padding)
@@ -332,7 +247,7 @@ def draw_stepper(x, kernel, stride: int, padding: int, output_padding: int, step
     y_k = y_in + n_h + 0.6 + line
     x_k = max(0.0, (left_w - 2 * kw - times) / 2)
     top_value = float(np.abs(kernel).max() * max(np.abs(x).max(), 1))
-    board.grid(x_k, y_k, _shade(kernel, np.abs(kernel).max(), VALUE), values=kernel, name="kernel")
+    board.grid(x_k, y_k, shade(kernel, np.abs(kernel).max(), VALUE), values=kernel, name="kernel")
     board.text(x_k + kw / 2, y_k - 0.1, "kernel")
     x_s = x_k + kw + times
     if current:
@@ -340,7 +255,7 @@ def draw_stepper(x, kernel, stride: int, padding: int, output_padding: int, step
         value = format_number(current.value)
         board.box(place_in, i, j, 1, 1, label="current input")
         board.text(left_w / 2, y_in - 0.1, f"input: x[{i}, {j}] = {value}", fontsize=10)
-        place_s = board.grid(x_s, y_k, _shade(current.scaled, top_value, VALUE), values=current.scaled,
+        place_s = board.grid(x_s, y_k, shade(current.scaled, top_value, VALUE), values=current.scaled,
                              name="scaled")
         board.box(place_s, 0, 0, kh, kw, lw=2)
         board.text(x_s - times / 2, y_k + kh / 2, f"× {value} =", va="center", fontsize=10)
@@ -352,7 +267,7 @@ def draw_stepper(x, kernel, stride: int, padding: int, output_padding: int, step
     # the full output so far
     y_grid = 2 * line
     final_top = float(np.abs(scatter.full).max())
-    colors = _shade(so_far, final_top, VALUE, touched)
+    colors = shade(so_far, final_top, VALUE, touched)
     extra = np.zeros((fh, fw), bool)  # the output padding: rows and columns no kernel copy reaches
     extra[fh - output_padding:], extra[:, fw - output_padding:] = True, True
     colors[extra] = to_rgb(PADDING)
@@ -371,7 +286,7 @@ def draw_stepper(x, kernel, stride: int, padding: int, output_padding: int, step
     board.text(x_out + fw / 2, y_grid - 0.1, title, fontsize=10)
 
     # overlap counts and the student's result
-    place_count = board.grid(x_count, y_grid, _shade(counts, counts.max(), COUNT, counts > 0), side, counts,
+    place_count = board.grid(x_count, y_grid, shade(counts, counts.max(), COUNT, counts > 0), side, counts,
                              name="counts")
     if cropped:
         board.box(place_count, *kept, color=KEPT, lw=1.2, ls="--")
@@ -380,30 +295,26 @@ def draw_stepper(x, kernel, stride: int, padding: int, output_padding: int, step
     if student is not None:
         _student_panel(board, student, x_student, y_grid + side * kept[0], side, kept[2:], final_top)
 
-    return board.figure()
+    return board.figure(reuse=reuse)
 
 
-def _student_panel(board: Board, student: dict, x0: float, y0: float, cell: float,
+def _student_panel(board: Board, student: StudentResult, x0: float, y0: float, cell: float,
                    shape: tuple[int, int], top: float) -> None:
     """The student's output with differing cells marked, or the error message, on ``board``."""
     title_x = x0 + cell * shape[1] / 2
-    if student["output"] is None:
+    if student.error:
         board.reserve(x0, y0, x0 + cell * shape[1], y0 + cell * shape[0])
         board.text(title_x, y0 - 0.1, "your conv_transpose2d", fontsize=9.5)
-        board.text(title_x, y0 + cell * shape[0] / 2, _wrap(student["message"], 28), va="center",
+        board.text(title_x, y0 + cell * shape[0] / 2, wrap(student.error, 28, 6), va="center",
                    fontsize=8.5, color=WRONG)
         return
-    got, differs = student["output"], student["differs"]
-    colors = np.where(differs[..., None], _shade(np.ones_like(got), 1, WRONG), _shade(got, top, VALUE))
+    got, differs = student.output, student.differ
+    colors = np.where(differs[..., None], shade(np.ones_like(got), 1, WRONG), shade(got, top, VALUE))
     place = board.grid(x0, y0, colors, cell, got, name="student")
     for i, j in np.argwhere(differs):
         board.box(place, int(i), int(j), 1, 1, color=WRONG, lw=1.5, label="differs")
-    board.text(title_x, y0 - 0.1, "your conv_transpose2d:\n" + student["message"], fontsize=9,
+    board.text(title_x, y0 - 0.1, "your conv_transpose2d:\n" + student.message, fontsize=9,
                color=WRONG if differs.any() else "black")
-
-
-def _wrap(text: str, width: int) -> str:
-    return "\n".join(textwrap.wrap(text, width)[:6])
 
 
 def three_views_figure(x, kernel, stride: int, padding: int = 0, output_padding: int = 0) -> Figure:
@@ -427,14 +338,14 @@ def three_views_figure(x, kernel, stride: int, padding: int = 0, output_padding:
     for col, (name, out) in enumerate(results):
         ax = fig.add_subplot(grid[0, col])
         board = Board(2.5 / size)
-        board.grid(0, 0, _shade(out, top, VALUE), 1.0, out, name="result")
+        board.grid(0, 0, shade(out, top, VALUE), 1.0, out, name="result")
         board.draw(ax)
         diff = float(np.abs(out - scatter.output).max())
         ax.set_title(name if col == 0 else f"{name}\nmax |difference to 1.| = {diff:.1g}", fontsize=10)
 
     ax = fig.add_subplot(grid[1, 0])
     board = Board(1.2 / max(x.shape))
-    board.grid(0, 0, _shade(x, np.abs(x).max(), VALUE), 1.0, x, name="input")
+    board.grid(0, 0, shade(x, np.abs(x).max(), VALUE), 1.0, x, name="input")
     board.draw(ax)
     ax.set_title(f"input x, {x.shape[0]}×{x.shape[1]}", fontsize=9)
 
@@ -449,7 +360,7 @@ def three_views_figure(x, kernel, stride: int, padding: int = 0, output_padding:
     board = Board(min(2.4 / (pw + 1 + big * kw), 1.3 / ph))
     board.grid(0, 0, tint((ph, pw), is_input, VALUE, 0.6), 1.0, zero.padded, name="padded",
                numbers=False)  # values recorded, not written: the blue cells show where x is
-    board.grid(pw + 1, (ph - big * kh) / 2, _shade(zero.flipped, np.abs(kernel).max(), VALUE), big, zero.flipped,
+    board.grid(pw + 1, (ph - big * kh) / 2, shade(zero.flipped, np.abs(kernel).max(), VALUE), big, zero.flipped,
                name="flipped")
     board.text(pw + 1 + big * kw / 2, (ph - big * kh) / 2 - 0.2, "flipped\nkernel", fontsize=8)
     board.draw(ax)
@@ -489,7 +400,7 @@ def checkerboard_figure(seed: int = 0) -> Figure:
         image = demo[key]
         if key.startswith("overlap"):
             board = Board(1.9 / image.shape[1])
-            board.grid(0, 0, _shade(image, 4, COUNT), 1.0, image, name="overlap", numbers=False)
+            board.grid(0, 0, shade(image, 4, COUNT), 1.0, image, name="overlap", numbers=False)
             board.draw(ax)
         else:
             ax.imshow(image, cmap="gray", interpolation="nearest")
@@ -522,13 +433,11 @@ def transposed_conv_stepper(student_fn: StudentFn | None = None) -> Explorer:
     play = widgets.Play(value=0, min=0, max=4, interval=900, description="animate the steps")
     widgets.jslink((play, "value"), (controls["step"], "value"))
     text = widgets.HTML()
-    built: list[Explorer] = []
+    shown: dict = {}  # the figure drawn last, redrawn by the next change
 
     def render(kernel, stride, padding, output_padding, input_size, step) -> Figure:
-        step_control = controls["step"]
-        with quietly(built[0] if built else None, step_control):
-            step_control.max = play.max = input_size * input_size
-        step = step_control.value
+        controls["step"].max = play.max = input_size * input_size  # may clamp the step (no extra redraw)
+        step = controls["step"].value
         formula = f"<b>output size</b> = {size_formula(input_size, kernel, stride, padding, output_padding)}"
         try:
             tc.output_size(input_size, kernel, stride, padding, output_padding)
@@ -542,13 +451,12 @@ def transposed_conv_stepper(student_fn: StudentFn | None = None) -> Explorer:
         student = None
         if student_fn is not None:
             student = compare_student(student_fn, x, k, stride, padding, output_padding, scatter.output)
-        return draw_stepper(x, k, stride, padding, output_padding, step, student,
-                            width=9.6 if student_fn is not None else 8.2)
+        shown["figure"] = draw_stepper(x, k, stride, padding, output_padding, step, student,
+                                       width=9.6 if student_fn is not None else 8.2, reuse=shown.get("figure"))
+        return shown["figure"]
 
-    explorer = Explorer(controls, render, extra=[widgets.HBox([play, widgets.Label("animate the steps")]),
-                                                 text], columns=3)
-    built.append(explorer)
-    return explorer
+    return Explorer(controls, render, extra=[widgets.HBox([play, widgets.Label("animate the steps")]), text],
+                    columns=3)
 
 
 def _step_text(scatter: tc.Scatter, step: int, k_shape: tuple[int, int]) -> str:

@@ -11,24 +11,22 @@ from __future__ import annotations
 
 import html
 import re
-import textwrap
 from dataclasses import dataclass
 from typing import Callable
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.patches import FancyArrowPatch, Rectangle
-from matplotlib.path import Path
-from matplotlib.textpath import TextPath
-from matplotlib.transforms import Affine2D, IdentityTransform
+from matplotlib.patches import FancyArrowPatch
 
 from .. import viz
 from .core import Explorer
+from .grid import (WRONG, box, canvas, cell_centres, draw_cells, draw_text, fit, format_number, grid_lines, label,
+                   lighten, message_figure, wrap)
+from .pooling import pooled_shape
+from .student import StudentResult, Wording, batch, run_student
 
 METHODS = ("nearest neighbour", "bed of nails", "max unpooling")
 LECTURE_X = np.array([[6, 2, 3, 2], [1, 4, 5, 1], [1, 2, 3, 4], [1, 0, 5, 6]])
@@ -36,6 +34,7 @@ LECTURE_VALUES = np.array([[2, 4], [1, 3]])
 STUDENT_FUNCTIONS = ("max_pool2d_with_indices", "max_unpool2d", "nearest_upsample", "bed_of_nails_upsample")
 MAX_SIDE = 8         # largest grid side the explorer accepts as input
 MAX_TEXT_SIDE = 12   # larger grids are drawn without numbers in the cells
+WORDING = Wording(match="matches ✓")  # how the student's results are described
 
 # ---------------------------------------------------------------------------- compute
 
@@ -50,6 +49,8 @@ def max_pool_with_positions(x, kernel_size, stride=None) -> tuple[np.ndarray, np
     """
     x = _plane(x, "x")
     (kh, kw), (sh, sw) = _pair(kernel_size, "kernel_size"), _stride(stride, kernel_size)
+    if x.shape[0] < kh or x.shape[1] < kw:
+        raise ValueError(f"a {kh}×{kw} kernel needs an input of at least {kh}×{kw}, got {_size(x.shape)}")
     oh, ow = pooled_shape(x.shape, (kh, kw), (sh, sw))
     windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw))[::sh, ::sw]
     flat = windows.reshape(oh, ow, kh * kw)
@@ -105,15 +106,6 @@ def bed_of_nails_unpool(x, factor) -> np.ndarray:
     return out
 
 
-def pooled_shape(shape, kernel_size, stride=None) -> tuple[int, int]:
-    """Output (h, w) of pooling a plane of ``shape`` (H, W) without padding."""
-    (kh, kw), (sh, sw) = _pair(kernel_size, "kernel_size"), _stride(stride, kernel_size)
-    h, w = _shape(shape)
-    if h < kh or w < kw:
-        raise ValueError(f"a {kh}×{kw} kernel needs an input of at least {kh}×{kw}, got {h}×{w}")
-    return (h - kh) // sh + 1, (w - kw) // sw + 1
-
-
 @dataclass
 class Unpooling:
     """What the explorer draws for one method.
@@ -165,70 +157,27 @@ def unpool(method: str, values, factor=2, x=None, kernel_size=2, stride=None) ->
     raise ValueError(f"method must be one of {METHODS}, got {method!r}")
 
 
-@dataclass
-class StudentResult:
-    """A student's function run on the example: what it returned, which cells differ, or its error."""
-
-    name: str
-    under: str                          # the reference panel it is compared with: "pooled" or "output"
-    output: np.ndarray | None = None
-    indices: np.ndarray | None = None   # max_pool2d_with_indices only
-    differ: np.ndarray | None = None    # bool, output's shape
-    error: str | None = None
-
-
-def compare_students(result: Unpooling, student_fns: dict[str, Callable] | None) -> list[StudentResult]:
+def compare_students(result: Unpooling, student_fns: dict[str, Callable] | None) -> list[tuple[str, StudentResult]]:
     """Run the student's functions that belong to ``result.method``, as the lesson's exercises
-    take them: NumPy arrays of shape (1, 1, H, W) (values as floats, indices as int64).
+    take them: NumPy arrays of shape (1, 1, H, W) (values as floats, indices as int64). Each
+    result comes with the reference panel it is compared with: "pooled" or "output".
 
     ``max_unpool2d`` gets the reference indices, so a wrong pooling does not hide a right unpooling.
     """
     fns = student_fns or {}
-    batch = lambda a, dtype=np.float64: np.array(a, dtype=dtype)[None, None]  # noqa: E731  (a fresh copy)
-    runs = []
+    runs = []  # (panel, function name, args, kwargs, expected, names)
     if result.method == "max unpooling":
-        k, s = _unpair(result.kernel), _unpair(result.stride)
-        if "max_pool2d_with_indices" in fns:
-            runs.append(("max_pool2d_with_indices", "pooled", lambda f: f(batch(result.x), k, stride=s)))
-        if "max_unpool2d" in fns:
-            runs.append(("max_unpool2d", "output", lambda f: f(
-                batch(result.values), batch(result.indices, np.int64), k, stride=s, output_size=result.x.shape)))
+        k, stride = _unpair(result.kernel), _unpair(result.stride)
+        runs += [("pooled", "max_pool2d_with_indices", (batch(result.x), k), {"stride": stride},
+                  (result.pooled, result.indices), ("out", "indices")),
+                 ("output", "max_unpool2d", (batch(result.values), batch(result.indices, np.int64), k),
+                  {"stride": stride, "output_size": result.x.shape}, result.output, ("the output",))]
     else:
         name = "nearest_upsample" if result.method == "nearest neighbour" else "bed_of_nails_upsample"
-        if name in fns:
-            factor = _unpair(result.block)
-            runs.append((name, "output", lambda f: f(batch(result.values), factor)))
-    return [_run_student(name, under, fns[name], call, result) for name, under, call in runs]
-
-
-def _run_student(name: str, under: str, fn: Callable, call: Callable, result: Unpooling) -> StudentResult:
-    try:
-        got = call(fn)
-    except Exception as error:  # a student's function may raise anything; show it, never crash
-        return StudentResult(name, under, error=f"raised {type(error).__name__}: {error}".rstrip(": "))
-    try:
-        if name == "max_pool2d_with_indices":
-            if not isinstance(got, (tuple, list)) or len(got) != 2:
-                raise ValueError(f"expected a pair (out, indices), got {type(got).__name__}")
-            out = _student_plane(got[0], result.pooled.shape, "out")
-            idx = _student_plane(got[1], result.pooled.shape, "indices")
-            differ = ~np.isclose(out, result.pooled) | (idx != result.indices)
-            return StudentResult(name, under, out, idx.astype(np.int64), differ)
-        out = _student_plane(got, result.output.shape, "the output")
-        return StudentResult(name, under, out, None, ~np.isclose(out, result.output))
-    except ValueError as error:
-        return StudentResult(name, under, error=str(error))
-
-
-def _student_plane(got, shape: tuple[int, int], what: str) -> np.ndarray:
-    if hasattr(got, "detach"):
-        got = got.detach().cpu().numpy()
-    got = np.asarray(got)
-    if got.shape != (1, 1) + tuple(shape):
-        raise ValueError(f"{what}: expected shape {_tuple((1, 1) + tuple(shape))}, got {_tuple(got.shape)}")
-    if got.dtype.kind not in "biuf":
-        raise ValueError(f"{what}: expected numbers, got dtype {got.dtype}")
-    return got[0, 0]
+        runs.append(("output", name, (batch(result.values), _unpair(result.block)), {}, result.output,
+                     ("the output",)))
+    return [(panel, run_student(fns[name], args, kwargs, expected, name=name, names=names, wording=WORDING))
+            for panel, name, args, kwargs, expected, names in runs if name in fns]
 
 
 def parse_grid(text: str, name: str = "grid", max_side: int = MAX_SIDE) -> np.ndarray:
@@ -327,10 +276,6 @@ def _unpair(pair: tuple[int, int]) -> int | tuple[int, int]:
     return pair[0] if pair[0] == pair[1] else pair
 
 
-def _tuple(shape) -> str:
-    return str(tuple(shape)).replace(", ", ",\u00a0")  # no-break spaces: a wrapped message keeps shapes whole
-
-
 def _size(shape) -> str:
     return f"{shape[0]}×{shape[1]}"
 
@@ -338,17 +283,15 @@ def _size(shape) -> str:
 # ---------------------------------------------------------------------------- draw
 #
 # Everything is drawn in one axes whose data unit is one grid cell (panels side by side, the
-# student's row below), and all text is glyph paths stamped by collections (one per distinct
-# number, one per label): with Text artists a redraw took twice as long.
+# student's row below), with the shared grid drawing of course.widgets.grid; the numbers of a
+# panel are one collection per distinct number, so that tests can read them by their gid.
 
 # palette colours 1..7 (orange, sky blue, green, pink, yellow, blue, vermillion), half mixed with
 # white so that black numbers stay readable, ordered so that a 2×2 grid gets four clearly different ones
-_TINTS = np.array([0.5 * np.array(to_rgb(viz.PALETTE[k])) + 0.5 for k in (1, 2, 3, 7, 4, 5, 6)])
-_DIFFER = viz.PALETTE[6]
+_TINTS = np.array([to_rgb(lighten(viz.PALETTE[k], 0.5)) for k in (1, 2, 3, 7, 4, 5, 6)])
 # inches: widest figure, tallest grid, largest cell, gap between panels (for the arrows),
 # space for a panel's two-line title, outer margin
 _FIG_W, _GRID_H, _CELL, _GAP, _TITLE, _MARGIN = 8.0, 2.4, 0.6, 0.85, 0.45, 0.08
-_GLYPHS: dict[tuple[str, float, str], Path] = {}
 
 
 @dataclass
@@ -359,7 +302,8 @@ class _Panel:
     shape: tuple[float, float]  # rows, columns (a grid's shape, or the room for an error message)
 
 
-def draw_unpooling(result: Unpooling, students: list[StudentResult] = ()) -> Figure:
+def draw_unpooling(result: Unpooling, students: list[tuple[str, StudentResult]] = (),
+                   reuse: Figure | None = None) -> Figure:
     """Reference panels in a row, linked by arrows and colours (each value's colour marks where it
     lands); the student's results, if any, in a second row under the panel they are compared with.
 
@@ -379,50 +323,36 @@ def draw_unpooling(result: Unpooling, students: list[StudentResult] = ()) -> Fig
         panels[label] = _Panel(label, x, title + (tallest - grid.shape[0]) / 2, grid.shape)
         x += grid.shape[1] + gap
     row = title + tallest + 0.15 / cell  # the student's row starts this far below the reference row
-    lower = tallest if any(s.error is None for s in students) else 0.9 / cell  # an error needs less room
+    lower = tallest if any(s.error is None for _, s in students) else 0.9 / cell  # an error needs less room
     width, height = x - gap, (row + title + lower) if students else title + tallest
-    fig = plt.figure(figsize=((width + 2 * margin) * cell, (height + 2 * margin) * cell), dpi=100)
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_axis_off()
-    ax.set_xlim(-margin, width + margin)
-    ax.set_ylim(height + margin, -margin)
-    canvas = _Canvas(ax, cell, r.values.shape)
+    fig, ax = canvas(width, height, cell, margin, reuse)
+    panel = _Panels(ax, cell, r.values.shape)
     ids = np.arange(r.values.size).reshape(r.values.shape)
-    canvas.grid(panels["values"], r.values, ids,
+    panel.grid(panels["values"], r.values, ids,
                 f"{'values to unpool' if r.method == 'max unpooling' else 'values'}\n{_size(r.values.shape)}")
-    canvas.grid(panels["output"], r.output, r.source, f"{r.method}\n{_size(r.output.shape)}", block=r.block)
+    panel.grid(panels["output"], r.output, r.source, f"{r.method}\n{_size(r.output.shape)}", block=r.block)
     middle = title + tallest / 2
     if r.method == "max unpooling":
-        canvas.grid(panels["x"], r.x, r.source, f"x {_size(r.x.shape)}\nmaxima coloured", block=r.block,
+        panel.grid(panels["x"], r.x, r.source, f"x {_size(r.x.shape)}\nmaxima coloured", block=r.block,
                     dim_uncoloured=False)
-        canvas.grid(panels["pooled"], r.pooled, ids, f"pooled {_size(r.pooled.shape)}\nvalue @ flat index",
+        panel.grid(panels["pooled"], r.pooled, ids, f"pooled {_size(r.pooled.shape)}\nvalue @ flat index",
                     sub=r.indices)
-        canvas.arrow(panels["x"], panels["pooled"], middle, f"max pool\n{_size(r.kernel)}, stride {_unpair(r.stride)}")
-        canvas.arrow(panels["pooled"], panels["values"], middle, "later\nlayers", ":")
-        canvas.arrow(panels["values"], panels["output"], middle, "max\nunpool")
+        panel.arrow(panels["x"], panels["pooled"], middle, f"max pool\n{_size(r.kernel)}, stride {_unpair(r.stride)}")
+        panel.arrow(panels["pooled"], panels["values"], middle, "later\nlayers", ":")
+        panel.arrow(panels["values"], panels["output"], middle, "max\nunpool")
     else:
         how = f"copy into\n{_size(r.block)} blocks" if r.method == "nearest neighbour" else "top-left of\nits block"
-        canvas.arrow(panels["values"], panels["output"], middle, how)
-    for student in students:
-        above = panels[student.under]
-        slot = (_Panel(f"your {student.under}", above.x0, above.y0 + row, above.shape) if student.error is None
-                else _Panel(f"your {student.under}", above.x0, row + title, (min(lower, tallest), above.shape[1])))
-        canvas.student(slot, student, ids if student.under == "pooled" else r.source,
-                       r.block if student.under == "output" else None)
-    canvas.finish()
+        panel.arrow(panels["values"], panels["output"], middle, how)
+    for under, student in students:  # under the reference panel it is compared with
+        above = panels[under]
+        slot = (_Panel(f"your {under}", above.x0, above.y0 + row, above.shape) if student.error is None
+                else _Panel(f"your {under}", above.x0, row + title, (min(lower, tallest), above.shape[1])))
+        panel.student(slot, student, ids if under == "pooled" else r.source, r.block if under == "output" else None)
     return fig
 
 
-def draw_message(message: str) -> Figure:
-    """A small figure that shows only ``message`` (what was wrong with the input)."""
-    fig = plt.figure(figsize=(_FIG_W, 0.6), dpi=100)
-    fig.text(0.5, 0.5, "\n".join(textwrap.wrap(message, 95)), ha="center", va="center", color=_DIFFER,
-             fontsize=10, gid="message")
-    return fig
-
-
-class _Canvas:
-    """Collects the grid lines of every panel and draws them as two line collections at the end."""
+class _Panels:
+    """Draws the panels of one figure: grids coloured by where each value goes, titles, arrows."""
 
     def __init__(self, ax, cell: float, values_shape: tuple[int, int]):
         self.ax, self.cell = ax, cell  # inches per cell
@@ -431,8 +361,6 @@ class _Canvas:
         step = values_shape[1] if values_shape[1] % len(_TINTS) else 3
         self.tint = ((step * rows + cols) % len(_TINTS)).ravel()
         self.fontsize = float(np.clip(cell * 72 * 0.4, 5, 12))
-        self.thin: list = []
-        self.thick: list = []
 
     def grid(self, p: _Panel, grid: np.ndarray, colour_ids: np.ndarray, title: str, *,
              block: tuple[int, int] | None = None, sub: np.ndarray | None = None,
@@ -441,102 +369,55 @@ class _Canvas:
         rgb = np.ones((h, w, 3))
         coloured = colour_ids >= 0
         rgb[coloured] = _TINTS[self.tint[colour_ids[coloured]]]
-        self.ax.imshow(rgb, extent=(p.x0, p.x0 + w, p.y0 + h, p.y0), interpolation="nearest", gid=p.label)
-        self.thin += _lines(p, range(h + 1), range(w + 1))
+        draw_cells(self.ax, rgb, (p.y0, p.x0), p.label, line_color="0.7", line_width=0.6)
         if block and max(block) > 1:
-            self.thick += _lines(p, range(0, h + 1, block[0]), range(0, w + 1, block[1]))
+            self.ax.add_collection(LineCollection(grid_lines((p.y0, p.x0), (h, w), step=block), colors="0.25",
+                                                  linewidths=1.4), autolim=False)
         self.title(p, title, title_colour)
         if max(h, w) > MAX_TEXT_SIDE:
             return
         show_sub = sub is not None and self.fontsize >= 8  # position labels only where they stay readable
-        rows, cols = np.indices(grid.shape)
-        centre_x, centre_y = p.x0 + cols + 0.5, p.y0 + rows + 0.5 - (0.14 if show_sub else 0.0)
+        centres = cell_centres((p.y0 - (0.14 if show_sub else 0.0), p.x0), grid.shape)
+        coloured = coloured.ravel()
         strong = coloured | (not dim_uncoloured)
-        for mask, colour, weight in ((coloured, "0.1", "bold"), (strong & ~coloured, "0.1", "normal"),
-                                     (~strong, "0.6", "normal")):
-            self._numbers(f"{p.label}/value", grid[mask], centre_x[mask], centre_y[mask], self.fontsize,
-                          colour, weight)
+        for mask, colour, bold in ((coloured, "0.1", True), (strong & ~coloured, "0.1", False),
+                                   (~strong, "0.6", False)):
+            self._numbers(f"{p.label}/value", grid.ravel()[mask], centres[mask], self.fontsize, colour, bold)
         if show_sub:
-            self._numbers(f"{p.label}/index", sub.ravel(), centre_x.ravel(), (centre_y + 0.44).ravel(),
-                          0.62 * self.fontsize, "0.25", "normal", prefix="@")
-        if differ is not None:
-            for i, j in np.argwhere(differ):
-                self.ax.add_patch(Rectangle((p.x0 + j + 0.06, p.y0 + i + 0.06), 0.88, 0.88, fill=False,
-                                            ec=_DIFFER, lw=2.2, gid=f"{p.label}/differ"))
+            self._numbers(f"{p.label}/index", sub.ravel(), centres + (0, 0.44), 0.62 * self.fontsize, "0.25",
+                          prefix="@")
+        for i, j in np.argwhere(differ) if differ is not None else ():
+            box(self.ax, i + 0.06, j + 0.06, 0.88, 0.88, (p.y0, p.x0), color=WRONG, lw=2.2, gid=f"{p.label}/differ")
 
     def student(self, p: _Panel, s: StudentResult, colour_ids: np.ndarray, block) -> None:
         if s.error is not None:
             self.title(p, f"your {s.name}")
-            self.label(p.x0 + p.shape[1] / 2, p.y0 + p.shape[0] / 2, "\n".join(textwrap.wrap(s.error, 28)[:8]),
-                       f"{p.label}/error", size=8, colour=_DIFFER, va="center")
+            text = wrap(s.error, 28, 8)
+            label(self.ax, p.x0 + p.shape[1] / 2, p.y0 + p.shape[0] / 2, text, 8, WRONG, va="center",
+                  gid=f"{p.label}/error/{text}")
             return
-        wrong = int(s.differ.sum())
-        verdict = "matches ✓" if wrong == 0 else f"{wrong} of {s.differ.size} cells differ"
-        self.grid(p, s.output, colour_ids, f"your {s.name}\n{verdict}", block=block, sub=s.indices,
-                  differ=s.differ, title_colour=_DIFFER if wrong else "0.1")
+        indices = s.outputs[1] if len(s.outputs) > 1 else None  # max_pool2d_with_indices
+        self.grid(p, s.output, colour_ids, f"your {s.name}\n{s.message}", block=block, sub=indices, differ=s.differ,
+                  title_colour=WRONG if s.differ.any() else "0.1")
 
     def title(self, p: _Panel, text: str, colour: str = "0.1") -> None:
-        self.label(p.x0 + p.shape[1] / 2, p.y0 - 0.06 / self.cell, text, f"{p.label}/title", colour=colour)
-
-    def label(self, x: float, y: float, text: str, gid: str, *, size: float = 9, colour: str = "0.1",
-              va: str = "bottom") -> None:
-        """Lines of ``text`` centred on x, their bottom (va="bottom") or middle (va="center") at y."""
-        lines = [line or " " for line in text.split("\n")]
-        points = 1 / 72 / self.cell  # cells per point
-        step, height = 1.25 * size * points, ((len(lines) - 1) * 1.25 + 0.72) * size * points
-        last = y - 0.25 * size * points if va == "bottom" else y + height / 2  # baseline of the last line
-        baselines = last - step * np.arange(len(lines))[::-1]
-        self._stamp(f"{gid}/{text}", [_glyphs(line, size, "normal", centre_y=False) for line in lines],
-                    np.column_stack([np.full(len(lines), x), baselines]), colour)
+        label(self.ax, p.x0 + p.shape[1] / 2, p.y0 - 0.06 / self.cell, text, 9, colour, gid=f"{p.label}/title/{text}")
 
     def arrow(self, a: _Panel, b: _Panel, y: float, text: str, style: str = "-") -> None:
         pad = 0.06 / self.cell
         start, end = a.x0 + a.shape[1] + pad, b.x0 - pad
         self.ax.add_patch(FancyArrowPatch((start, y), (end, y), arrowstyle="-|>", mutation_scale=14, lw=1.4,
                                           ls=style, color="0.3"))
-        self.label((start + end) / 2, y - 0.08 / self.cell, text, "arrow/label", size=8, colour="0.2")
+        label(self.ax, (start + end) / 2, y - 0.08 / self.cell, text, 8, "0.2", gid=f"arrow/label/{text}")
 
-    def finish(self) -> None:
-        self.ax.add_collection(LineCollection(self.thin, colors="0.7", linewidths=0.6))
-        if self.thick:
-            self.ax.add_collection(LineCollection(self.thick, colors="0.25", linewidths=1.4))
-
-    def _numbers(self, gid: str, values, xs, ys, size: float, colour: str, weight: str, prefix: str = "") -> None:
-        texts = [prefix + _fmt(v) for v in np.ravel(values)]
+    def _numbers(self, gid: str, values, centres: np.ndarray, size: float, colour: str, bold: bool = False,
+                 prefix: str = "") -> None:
+        """One collection per distinct number (``gid`` "<gid>/<text>"); long numbers shrink to fit the cell."""
+        texts = np.array([prefix + format_number(v, 2) for v in np.ravel(values)], dtype=object)
         for text in sorted(set(texts)):
-            where = [k for k, t in enumerate(texts) if t == text]
-            fit = size * min(1.0, 2.2 / len(text.removeprefix(prefix)))  # long numbers shrink to fit the cell
-            self._stamp(f"{gid}/{text}", [_glyphs(text, fit, weight)], np.column_stack([xs[where], ys[where]]),
-                        colour)
-
-    def _stamp(self, gid: str, paths: list[Path], offsets: np.ndarray, colour: str) -> None:
-        """Glyph paths (in points) drawn at offsets (in cells), path k at offset k (paths repeat)."""
-        self.ax.add_collection(PathCollection(
-            paths, sizes=[1.0], offsets=offsets, offset_transform=self.ax.transData, transform=IdentityTransform(),
-            facecolors=colour, edgecolors="none", gid=gid), autolim=False)
-
-
-def _glyphs(text: str, size: float, weight: str, centre_y: bool = True) -> Path:
-    """The outline of ``text`` at ``size`` points, y up, centred on x = 0 and on y = 0 (or with its
-    baseline at y = 0); cached, since the same few strings come back on every redraw."""
-    key = (text, round(size, 1), weight, centre_y)
-    if key not in _GLYPHS:
-        path = TextPath((0, 0), text, size=key[1], prop=FontProperties(weight=weight))
-        box = path.get_extents()
-        dy = -(box.y0 + box.y1) / 2 if centre_y else 0.0
-        _GLYPHS[key] = path.transformed(Affine2D().translate(-(box.x0 + box.x1) / 2, dy))
-    return _GLYPHS[key]
-
-
-def _lines(p: _Panel, rows, cols) -> list:
-    h, w = p.shape
-    return ([[(p.x0, p.y0 + i), (p.x0 + w, p.y0 + i)] for i in rows]
-            + [[(p.x0 + j, p.y0), (p.x0 + j, p.y0 + h)] for j in cols])
-
-
-def _fmt(v) -> str:
-    v = float(v)
-    return "nan" if np.isnan(v) else f"{v:.0f}" if v.is_integer() else f"{v:.2g}"
+            where = texts == text
+            draw_text(self.ax, [text] * int(where.sum()), centres[where],
+                      fit([text.removeprefix(prefix)], size, 1.4 * size), colour, bold, gid=f"{gid}/{text}")
 
 
 # ---------------------------------------------------------------------------- wiring
@@ -579,6 +460,7 @@ def unpooling_explorer(student_fns: dict[str, Callable] | None = None, seed: int
         "values_text": grid_text("values", LECTURE_VALUES),
     }
     status = widgets.HTML()
+    shown: dict = {}  # the figure drawn last, redrawn by the next change
     randomise = widgets.Button(description="randomise", icon="random", tooltip="a new random x and values",
                                layout=widgets.Layout(width="120px", flex="0 0 auto"))
 
@@ -588,10 +470,11 @@ def unpooling_explorer(student_fns: dict[str, Callable] | None = None, seed: int
             values = parse_grid(values_text, "values")
             result = unpool(method, values, factor, x, kernel, stride)
         except ValueError as error:
-            status.value = f"<span style='color:{_DIFFER}'>{html.escape(str(error), quote=False)}</span>"
-            return draw_message(str(error))
+            status.value = f"<span style='color:{WRONG}'>{html.escape(str(error), quote=False)}</span>"
+            return message_figure(str(error))
         status.value = describe(result)
-        return draw_unpooling(result, compare_students(result, student_fns))
+        shown["figure"] = draw_unpooling(result, compare_students(result, student_fns), reuse=shown.get("figure"))
+        return shown["figure"]
 
     explorer = Explorer(controls, render, extra=[widgets.HBox([randomise, status])], columns=2)
     state = {"seed": seed}
@@ -599,11 +482,7 @@ def unpooling_explorer(student_fns: dict[str, Callable] | None = None, seed: int
     def on_randomise(_=None) -> None:
         state["seed"] += 1
         x, values = random_example(state["seed"], controls["kernel"].value, controls["stride"].value)
-        for name, grid in (("x_text", x), ("values_text", values)):  # one redraw for both
-            controls[name].unobserve(explorer.refresh, names="value")
-            controls[name].value = format_grid(grid)
-            controls[name].observe(explorer.refresh, names="value")
-        explorer.refresh()
+        explorer.set_values(x_text=format_grid(x), values_text=format_grid(values))  # one redraw for both
 
     def enable(_=None) -> None:
         pooling = controls["method"].value == "max unpooling"
