@@ -372,8 +372,9 @@ def three_views_figure(x, kernel, stride: int, padding: int = 0, output_padding:
     ax.imshow(matrix.matrix, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto", interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_xlabel("output pixel", fontsize=8)
-    ax.set_ylabel("input pixel", fontsize=8)
+    # C maps the forward convolution's input (columns) to its output (rows); C.T goes back
+    ax.set_xlabel("pixel of the conv's input = of the result", fontsize=8)
+    ax.set_ylabel("pixel of x", fontsize=8)
     ax.set_title(f"C of the forward conv, {matrix.matrix.shape[0]}×{matrix.matrix.shape[1]}", fontsize=8.5)
 
     worst = max(float(np.abs(out - scatter.output).max()) for _, out in results)
