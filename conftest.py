@@ -12,7 +12,7 @@ _seconds = defaultdict(float)
 
 def pytest_runtest_logreport(report):
     """Add up the time spent running notebooks, per notebook (nbval) or per test."""
-    if report.when != "call":
+    if report.when != "call" or report.skipped:
         return
     if ".ipynb::" in report.nodeid:
         _seconds[f"nbval {report.nodeid.split('::')[0]}"] += report.duration

@@ -64,13 +64,13 @@ def test_the_untouched_lesson_scores_zero_everywhere_without_crashing(graded_les
 
 
 def submission_from(lesson, tmp_path, edit):
-    """A copy of the solution of lesson 01 with ``edit`` applied to its notebook."""
+    """A copy of the solution of ``lesson`` with ``edit`` applied to each of its notebooks."""
     folder = tmp_path / "submission"
     shutil.copytree(ROOT / "solutions" / lesson, folder)
-    path = folder / "segmentation.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    edit(nb)
-    nbformat.write(nb, path)
+    for path in folder.glob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        edit(nb)
+        nbformat.write(nb, path)
     return folder
 
 
@@ -78,32 +78,59 @@ def by_id(nb, grade_id):
     return next(c for c in nb.cells if validate.nbgrader_meta(c).get("grade_id") == grade_id)
 
 
+def last_exercise(nb):
+    """The last exercise of a notebook: no later cell uses it, so breaking it breaks only its tests."""
+    return [c for c in nb.cells if validate.is_solution_cell(c)][-1]
+
+
+def unsolve(cell):
+    """Replace the solution block of ``cell`` by nbgrader's stub, as in the student version."""
+    head, rest = cell.source.split("### BEGIN SOLUTION")
+    indent = head.splitlines()[-1]
+    cell.source = head + "raise NotImplementedError()" + rest.split("### END SOLUTION")[1].removeprefix("\n" + indent)
+
+
 def transpose_the_confusion_matrix(nb):
     c = by_id(nb, "confusion-matrix")
     c.source = c.source.replace(".reshape(num_classes, num_classes)", ".reshape(num_classes, num_classes).T")
 
 
-def test_a_wrong_solution_loses_exactly_its_exercise(graded_lesson, tmp_path):
+def test_an_unsolved_exercise_loses_exactly_its_own_points(graded_lesson, tmp_path):
     lesson, ws = graded_lesson
-    if lesson != "01-segmentation":
-        pytest.skip("the breakage is specific to lesson 01")
-    result = scores(ws.autograde(lesson, "transposer", submission_from(lesson, tmp_path, transpose_the_confusion_matrix)))
+    broken = []
+
+    def edit(nb):
+        cell = last_exercise(nb)
+        unsolve(cell)
+        broken.append(validate.nbgrader_meta(cell)["grade_id"])
+
+    result = scores(ws.autograde(lesson, "unsolved", submission_from(lesson, tmp_path, edit)))
+    lost = {gid for gid, (s, m) in result.items() if s != m}
+    assert lost == {f"{x}{suffix}" for x in broken for suffix in (validate.VISIBLE, validate.HIDDEN)}
+
+
+@pytest.fixture(scope="module")
+def lesson01():
+    with Workspace(ROOT, ["01-segmentation"]) as ws:
+        ws.generate("01-segmentation")
+        yield ws
+
+
+def test_a_subtly_wrong_solution_loses_exactly_its_exercise(lesson01, tmp_path):
+    submission = submission_from("01-segmentation", tmp_path, transpose_the_confusion_matrix)
+    result = scores(lesson01.autograde("01-segmentation", "transposer", submission))
     lost = {gid for gid, (s, m) in result.items() if s != m}
     # IoU is symmetric in FP and FN, so only the confusion-matrix tests can notice
     assert lost == {"confusion-matrix-visible-tests", "confusion-matrix-hidden-tests"}
 
 
-def test_deleted_and_tampered_test_cells_are_restored_before_grading(graded_lesson, tmp_path):
-    lesson, ws = graded_lesson
-    if lesson != "01-segmentation":
-        pytest.skip("the breakage is specific to lesson 01")
-
+def test_deleted_and_tampered_test_cells_are_restored_before_grading(lesson01, tmp_path):
     def cheat(nb):
         transpose_the_confusion_matrix(nb)
         nb.cells.remove(by_id(nb, "confusion-matrix-visible-tests"))
         by_id(nb, "confusion-matrix-hidden-tests").source = '"""Nothing to see."""'
 
-    result = scores(ws.autograde(lesson, "cheater", submission_from(lesson, tmp_path, cheat)))
+    result = scores(lesson01.autograde("01-segmentation", "cheater", submission_from("01-segmentation", tmp_path, cheat)))
     assert result["confusion-matrix-visible-tests"] == (0.0, 1.0)
     assert result["confusion-matrix-hidden-tests"] == (0.0, 2.0)
 
