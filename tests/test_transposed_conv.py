@@ -215,14 +215,19 @@ def test_zero_insertion_crops_when_padding_exceeds_kernel_minus_one():
 # ------------------------------------------------------------------ view 3: the matrix transpose
 
 
-def test_conv_matrix_computes_conv2d():
-    rng = np.random.default_rng(5)
-    for _ in range(60):
+def conv_cases(rng, n=60):
+    """Random (h, w, kh, kw, stride, padding) of convolutions whose kernel fits."""
+    for _ in range(n):
         h, w = (int(v) for v in rng.integers(2, 7, 2))
         kh, kw = (int(v) for v in rng.integers(1, 4, 2))
         stride, padding = int(rng.integers(1, 4)), int(rng.integers(0, 2))
-        if kh > h + 2 * padding or kw > w + 2 * padding:
-            continue
+        if kh <= h + 2 * padding and kw <= w + 2 * padding:
+            yield h, w, kh, kw, stride, padding
+
+
+def test_conv_matrix_computes_conv2d():
+    rng = np.random.default_rng(5)
+    for h, w, kh, kw, stride, padding in conv_cases(rng):
         x, kernel = rng.normal(size=(h, w)), rng.normal(size=(kh, kw))
         matrix = tc.conv_matrix((h, w), kernel, stride, padding)
         expected = F.conv2d(torch.as_tensor(x)[None, None], torch.as_tensor(kernel)[None, None],
@@ -233,12 +238,7 @@ def test_conv_matrix_computes_conv2d():
 
 def test_transposed_matrix_equals_conv_transpose2d_and_the_gradient_of_conv2d():
     rng = np.random.default_rng(6)
-    for _ in range(60):
-        h, w = (int(v) for v in rng.integers(2, 7, 2))
-        kh, kw = (int(v) for v in rng.integers(1, 4, 2))
-        stride, padding = int(rng.integers(1, 4)), int(rng.integers(0, 2))
-        if kh > h + 2 * padding or kw > w + 2 * padding:
-            continue
+    for h, w, kh, kw, stride, padding in conv_cases(rng):
         kernel = rng.normal(size=(kh, kw))
         matrix = tc.conv_matrix((h, w), kernel, stride, padding)
         out_h, out_w = (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1

@@ -10,6 +10,7 @@ from course.widgets.pooling import (
     LECTURE_GRID, WORDING, benchmark_cases, covered_cells, explain_cell, pool, pool_windows, pooled_shape,
     pooling_explorer, same_place, street_image)
 from course.widgets.student import batch, run_student
+from tests.widget_helpers import artists, find, one
 
 RNG = np.random.default_rng(1)
 
@@ -142,14 +143,6 @@ def test_run_student_checks_what_comes_back():
 # --------------------------------------------------------------------------- the widget
 
 
-def find(widget, kind) -> list:
-    """Every widget of type ``kind`` inside ``widget``."""
-    found = [widget] if isinstance(widget, kind) else []
-    for child in getattr(widget, "children", ()):
-        found += find(child, kind)
-    return found
-
-
 def info(e) -> str:
     [html] = find(e.widget, widgets.HTML)
     return html.value
@@ -163,16 +156,6 @@ def cell_buttons(e) -> list:
 def button(e, text: str) -> widgets.Button:
     [b] = [b for b in find(e.widget, widgets.Button) if b.description == text]
     return b
-
-
-def artists(fig, gid: str) -> list:
-    return [a for a in fig.findobj() if a.get_gid() == gid]
-
-
-def one(fig, gid: str):
-    found = artists(fig, gid)
-    assert len(found) == 1, f"expected one artist with gid {gid!r}, got {len(found)}"
-    return found[0]
 
 
 def outline(fig, gid: str, grid: str, scale=(1, 1)) -> tuple:

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 from course.widgets.strided_conv import (
     benchmark_cases, conv_output_size, conv_positions, conv_taps, output_size_formula, strided_conv_explorer)
+from tests.widget_helpers import artists, find, one
 
 RNG = np.random.default_rng(0)
 COMBOS = [tuple(int(v) for v in RNG.integers((1, 1, 1, 0, 1), (14, 6, 5, 4, 4))) for _ in range(300)]
@@ -89,24 +90,6 @@ def test_bad_arguments_say_what_was_expected(kwargs, name):
 
 
 # --------------------------------------------------------------------------- the widget
-
-
-def find(widget, kind) -> list:
-    """Every widget of type ``kind`` inside ``widget``."""
-    found = [widget] if isinstance(widget, kind) else []
-    for child in getattr(widget, "children", ()):
-        found += find(child, kind)
-    return found
-
-
-def artists(fig, gid: str) -> list:
-    return [a for a in fig.findobj() if a.get_gid() == gid]
-
-
-def one(fig, gid: str):
-    found = artists(fig, gid)
-    assert len(found) == 1, f"expected one artist with gid {gid!r}, got {len(found)}"
-    return found[0]
 
 
 def origin(fig, gid: str) -> tuple[float, float]:
