@@ -28,13 +28,14 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
-from numbers import Integral
 from typing import Iterator, NamedTuple, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from .arguments import check_int, check_pair, is_int
 
 __all__ = [
     "ReceptiveField", "LayerField", "GradientProbe", "SKIPPED", "receptive_field", "receptive_field_table",
@@ -64,7 +65,7 @@ class ReceptiveField:
         ``start = index * S - P``, ``end = start + r - 1``; either may lie outside the input
         (that part of the window is padding).
         """
-        _check_index(index, "index")
+        check_int("index", index, 0)
         start = index * self.stride - self.padding
         return start, start + self.size - 1
 
@@ -133,12 +134,12 @@ def input_window(layers, position, input_size=None) -> tuple[tuple[int, int], tu
     Without ``input_size`` the window may reach outside the image (into the padding). With
     ``input_size=(H, W)`` it is clipped to the image, and the position must lie in the output.
     """
-    row, col = _pair(position, "position")
+    row, col = check_pair("position", position, 0, scalar=False)
     field = receptive_field(layers)
     window = (field.window(row), field.window(col))
     if input_size is None:
         return window
-    height, width = _pair(input_size, "input_size", minimum=1)
+    height, width = check_pair("input_size", input_size, 1, scalar=False)
     out_h, out_w = output_size(layers, (height, width))
     if row >= out_h or col >= out_w:
         raise ValueError(f"position {(row, col)} is outside the {out_h}x{out_w} output of a "
@@ -149,7 +150,7 @@ def input_window(layers, position, input_size=None) -> tuple[tuple[int, int], tu
 
 def output_size(layers, input_size) -> tuple[int, int]:
     """Output height and width (as PyTorch computes them) for an ``(H, W)`` input."""
-    size = list(_pair(input_size, "input_size", minimum=1))
+    size = list(check_pair("input_size", input_size, 1, scalar=False))
     for layer in _layers(layers):
         for axis in range(2):
             size[axis] = _out_length(layer, size[axis], f"a {input_size[0]}x{input_size[1]} input")
@@ -181,11 +182,10 @@ class GradientProbe:
                  dtype: torch.dtype = torch.float64, seed: int = 0):
         if not isinstance(model, nn.Module):
             raise ValueError(f"expected a torch.nn.Module, got {type(model).__name__}")
-        height, width = _pair(input_size, "input_size", minimum=1)
+        height, width = check_pair("input_size", input_size, 1, scalar=False)
         if in_channels is None:
             in_channels = next((m.in_channels for m in model.modules() if isinstance(m, nn.Conv2d)), 1)
-        if not _is_int(in_channels) or in_channels < 1:
-            raise ValueError(f"expected in_channels to be an int >= 1, got {in_channels!r}")
+        check_int("in_channels", in_channels, 1)
         generator = torch.Generator().manual_seed(seed)
         self.model = _prepare(model, dtype, generator)
         device = next(self.model.parameters(), torch.empty(0)).device
@@ -201,7 +201,7 @@ class GradientProbe:
 
     def gradient(self, position) -> np.ndarray:
         """|d output[:, row, col].sum() / d input| summed over input channels, shape (H, W)."""
-        row, col = _pair(position, "position")
+        row, col = check_pair("position", position, 0, scalar=False)
         out_h, out_w = self.output_shape
         if not (0 <= row < out_h and 0 <= col < out_w):
             raise ValueError(f"position {(row, col)} is outside the {out_h}x{out_w} output: "
@@ -245,7 +245,7 @@ def _tuple_layer(item, i: int) -> _Layer:
     kernel, stride, padding, dilation = (list(item) + [0, 1][len(item) - 2:])[:4]
     for label, value, minimum in (("kernel", kernel, 1), ("stride", stride, 1),
                                   ("padding", padding, 0), ("dilation", dilation, 1)):
-        if not _is_int(value) or value < minimum:
+        if not is_int(value) or value < minimum:
             raise ValueError(f"layer {i}: expected {label} to be an int >= {minimum}, got {value!r}")
     return _Layer(str(i), "", int(kernel), int(stride), int(padding), int(dilation))
 
@@ -274,7 +274,7 @@ def _module_layers(module: nn.Module, name: str) -> Iterator[_Layer]:
 
 def _square(value, label: str, attribute: str) -> int:
     pair = value if isinstance(value, (tuple, list)) else (value, value)
-    if len(pair) != 2 or pair[0] != pair[1] or not all(_is_int(v) for v in pair):
+    if len(pair) != 2 or pair[0] != pair[1] or not all(is_int(v) for v in pair):
         raise ValueError(f"{label}: only square windows are supported (the same {attribute} along "
                          f"height and width), got {attribute}={value!r}")
     return int(pair[0])
@@ -356,21 +356,3 @@ def _prepare(model: nn.Module, dtype: torch.dtype, generator: torch.Generator) -
             elif isinstance(module, nn.modules.batchnorm._BatchNorm):
                 module.reset_parameters()
     return probe
-
-
-# --- checks ---------------------------------------------------------------------------
-
-def _is_int(value) -> bool:
-    return isinstance(value, Integral) and not isinstance(value, bool)
-
-
-def _check_index(value, label: str) -> None:
-    if not _is_int(value) or value < 0:
-        raise ValueError(f"expected {label} to be an int >= 0, got {value!r}")
-
-
-def _pair(value, label: str, minimum: int = 0) -> tuple[int, int]:
-    if (not isinstance(value, (tuple, list)) or len(value) != 2
-            or not all(_is_int(v) and v >= minimum for v in value)):
-        raise ValueError(f"expected {label} to be a pair of ints >= {minimum} (rows, cols), got {value!r}")
-    return int(value[0]), int(value[1])

@@ -19,9 +19,10 @@ per-pixel class mask.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Integral
 
 import numpy as np
+
+from .arguments import check_int, is_int
 
 __all__ = [
     "IGNORE_INDEX",
@@ -62,16 +63,12 @@ class Sample:
 # ---------------------------------------------------------------------------
 
 
-def _is_int(x) -> bool:
-    return isinstance(x, Integral) and not isinstance(x, bool)
-
-
 def _check_size(size, minimum: int) -> tuple[int, int]:
     """Return ``size`` as ``(height, width)`` or raise ValueError."""
     if not (
         isinstance(size, (tuple, list))
         and len(size) == 2
-        and all(_is_int(s) and s >= minimum for s in size)
+        and all(is_int(s) and s >= minimum for s in size)
     ):
         raise ValueError(
             f"expected size=(height, width) with two ints >= {minimum}, got {size!r}"
@@ -81,9 +78,7 @@ def _check_size(size, minimum: int) -> tuple[int, int]:
 
 def _rng(seed) -> np.random.Generator:
     """Private random generator for ``seed`` (an int >= 0), or raise ValueError."""
-    if not _is_int(seed) or seed < 0:
-        raise ValueError(f"expected seed to be an int >= 0, got {seed!r}")
-    return np.random.default_rng(int(seed))
+    return np.random.default_rng(check_int("seed", seed, 0))
 
 
 def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
@@ -628,8 +623,7 @@ def street_dataset(n: int, seed: int = 0, size: tuple[int, int] = (64, 96)) -> t
 
     Image ``i`` is ``street_scene(seed + i, size)``.
     """
-    if not _is_int(n) or n < 1:
-        raise ValueError(f"expected n to be an int >= 1, got {n!r}")
+    check_int("n", n, 1)
     h, w = _check_size(size, 48)
     _rng(seed)  # validates the seed
     images = np.empty((n, h, w, 3), np.float32)

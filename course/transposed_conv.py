@@ -25,6 +25,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .arguments import as_plane, check_int, check_pair
+
 __all__ = ["output_size", "ScatterStep", "Scatter", "scatter_steps", "overlap_counts",
            "ZeroInsertion", "zero_insertion_view", "conv_matrix", "MatrixView", "matrix_view",
            "checkerboard_strength", "checkerboard_demo"]
@@ -93,7 +95,7 @@ def scatter_steps(x, kernel, stride: int, padding: int = 0, output_padding: int 
     ``i * stride .. i * stride + kH - 1`` and columns ``j * stride .. j * stride + kW - 1`` of
     the full output.
     """
-    x, kernel = _as_2d(x, "x"), _as_2d(kernel, "kernel")
+    x, kernel = as_plane("x", x), as_plane("kernel", kernel)
     _, full_shape, crop = _shapes(x.shape, kernel.shape, stride, padding, output_padding)
     full = np.zeros(full_shape, dtype=np.result_type(x, kernel, np.float64))
     steps = []
@@ -112,7 +114,7 @@ def overlap_counts(in_size, kernel, stride: int, padding: int = 0, output_paddin
     the array covers the full output the scatter steps write to. Where the kernel size is not
     a multiple of the stride, the counts alternate: the root of checkerboard artifacts.
     """
-    in_shape, k_shape = _pair(in_size, "in_size"), _pair(kernel, "kernel")
+    in_shape, k_shape = check_pair("in_size", in_size), check_pair("kernel", kernel)
     ones = scatter_steps(np.ones(in_shape, dtype=np.int64), np.ones(k_shape, dtype=np.int64),
                          stride, padding, output_padding)
     return ones.output.astype(np.int64)
@@ -143,7 +145,7 @@ def zero_insertion_view(x, kernel, stride: int, padding: int = 0,
     ``padded`` is that zero-inserted, padded input; ``output`` (out_H, out_W) equals
     PyTorch's ``conv_transpose2d``.
     """
-    x, kernel = _as_2d(x, "x"), _as_2d(kernel, "kernel")
+    x, kernel = as_plane("x", x), as_plane("kernel", kernel)
     _shapes(x.shape, kernel.shape, stride, padding, output_padding)  # validates
     spread = np.zeros(((x.shape[0] - 1) * stride + 1, (x.shape[1] - 1) * stride + 1), dtype=x.dtype)
     spread[::stride, ::stride] = x
@@ -163,7 +165,7 @@ def conv_matrix(in_shape, kernel, stride: int = 1, padding: int = 0) -> np.ndarr
     ``C.T @ y.flatten()`` is the transposed convolution of ``y`` (out_H, out_W) back to (H, W),
     with the ``output_padding`` that makes it size (H, W): ``(H + 2 * padding - kH) % stride``.
     """
-    in_shape, kernel = _pair(in_shape, "in_shape"), _as_2d(kernel, "kernel")
+    in_shape, kernel = check_pair("in_shape", in_shape), as_plane("kernel", kernel)
     _check_ints(stride=(stride, 1), padding=(padding, 0))
     (h, w), (kh, kw) = in_shape, kernel.shape
     out_h, out_w = (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
@@ -195,7 +197,7 @@ def matrix_view(x, kernel, stride: int, padding: int = 0, output_padding: int = 
     C is :func:`conv_matrix` of the convolution that maps an (out_H, out_W) image to (H, W):
     the transposed convolution runs that convolution's matrix backwards.
     """
-    x, kernel = _as_2d(x, "x"), _as_2d(kernel, "kernel")
+    x, kernel = as_plane("x", x), as_plane("kernel", kernel)
     (out_h, out_w), _, _ = _shapes(x.shape, kernel.shape, stride, padding, output_padding)
     matrix = conv_matrix((out_h, out_w), kernel, stride, padding)
     return MatrixView(matrix, (matrix.T @ x.reshape(-1)).reshape(out_h, out_w))
@@ -208,7 +210,7 @@ def checkerboard_strength(image, border: int = 2) -> float:
     edges differ) into the four stride-2 phases (even/odd row, even/odd column) and returns
     the variance of the four phase means over the total variance (0 for a flat image).
     """
-    image = _as_2d(image, "image").astype(np.float64)
+    image = as_plane("image", image).astype(np.float64)
     inner = image[border:image.shape[0] - border, border:image.shape[1] - border]
     if min(inner.shape) < 2:
         raise ValueError(f"expected an image with at least 2 rows and columns inside a border of "
@@ -290,27 +292,7 @@ def _pad_or_crop(array: np.ndarray, axis: int, before: int, after: int) -> np.nd
     return np.pad(array, widths)
 
 
-def _as_2d(array, name: str) -> np.ndarray:
-    if hasattr(array, "detach"):  # a torch tensor
-        array = array.detach().cpu().numpy()
-    array = np.asarray(array)
-    if array.ndim != 2 or 0 in array.shape:
-        raise ValueError(f"expected {name} to be a non-empty 2-D array, got shape {array.shape}")
-    if array.dtype.kind not in "biuf":
-        raise ValueError(f"expected {name} to hold numbers, got dtype {array.dtype}")
-    return array
-
-
-def _pair(value, name: str) -> tuple[int, int]:
-    pair = (value, value) if np.ndim(value) == 0 else tuple(value)
-    if len(pair) != 2:
-        raise ValueError(f"expected {name} to be an int or a pair (rows, columns), got {value!r}")
-    _check_ints(**{f"{name} rows": (pair[0], 1), f"{name} columns": (pair[1], 1)})
-    return int(pair[0]), int(pair[1])
-
-
 def _check_ints(**values: tuple[int, int]) -> None:
     """Each name -> (value, minimum): a ValueError unless value is an int >= minimum."""
     for name, (value, minimum) in values.items():
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-            raise ValueError(f"expected {name} to be an integer >= {minimum}, got {value!r}")
+        check_int(name, value, minimum)

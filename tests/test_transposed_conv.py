@@ -80,11 +80,11 @@ def test_output_size_refuses_impossible_parameters():
     empty = r"\(2 - 1\) \* 1 - 2 \* 2 \+ 1 \* \(2 - 1\) \+ 0 \+ 1 = -1, expected at least 1"
     with pytest.raises(ValueError, match=empty):
         tc.output_size(2, 2, stride=1, padding=2)
-    with pytest.raises(ValueError, match=r"expected stride to be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"expected stride to be an int >= 1, got 0"):
         tc.output_size(3, 3, stride=0)
-    with pytest.raises(ValueError, match=r"expected padding to be an integer >= 0, got -1"):
+    with pytest.raises(ValueError, match=r"expected padding to be an int >= 0, got -1"):
         tc.output_size(3, 3, padding=-1)
-    with pytest.raises(ValueError, match=r"expected size to be an integer >= 1, got 2.5"):
+    with pytest.raises(ValueError, match=r"expected size to be an int >= 1, got 2.5"):
         tc.output_size(2.5, 3)
 
 
@@ -142,9 +142,9 @@ def test_scatter_sums_where_copies_overlap_by_hand():
 def test_scatter_keeps_integers_and_refuses_bad_arrays():
     result = tc.scatter_steps(np.array([[1, 2], [3, 4]]), np.array([[1, 0], [0, 1]]), 1)
     np.testing.assert_array_equal(result.output, [[1, 2, 0], [3, 5, 2], [0, 3, 4]])
-    with pytest.raises(ValueError, match=r"expected x to be a non-empty 2-D array, got shape \(1, 2, 2\)"):
+    with pytest.raises(ValueError, match=r"expected x to be a non-empty 2-D array of numbers \(H, W\), got shape \(1, 2, 2\)"):
         tc.scatter_steps(np.ones((1, 2, 2)), np.ones((3, 3)), 2)
-    with pytest.raises(ValueError, match=r"expected kernel to hold numbers, got dtype <U1"):
+    with pytest.raises(ValueError, match=r"expected kernel to be a non-empty 2-D array of numbers \(H, W\), got shape \(1, 1\) and dtype <U1"):
         tc.scatter_steps(np.ones((2, 2)), np.array([["a"]]), 2)
     with pytest.raises(ValueError, match=r"expected output_padding < 2, got output_padding=2"):
         tc.scatter_steps(np.ones((2, 2)), np.ones((3, 3)), 2, output_padding=2)
@@ -176,9 +176,9 @@ def test_kernel_3_stride_2_overlaps_unevenly_and_kernel_4_evenly():
 
 
 def test_overlap_counts_refuse_bad_sizes():
-    with pytest.raises(ValueError, match=r"expected in_size to be an int or a pair \(rows, columns\), got \(1, 2, 3\)"):
+    with pytest.raises(ValueError, match=r"expected in_size to be an int or a pair of ints >= 1 \(rows, cols\), got \(1, 2, 3\)"):
         tc.overlap_counts((1, 2, 3), 3, 2)
-    with pytest.raises(ValueError, match=r"expected kernel rows to be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"expected kernel to be an int or a pair of ints >= 1 \(rows, cols\), got 0"):
         tc.overlap_counts(3, 0, 2)
 
 

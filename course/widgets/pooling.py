@@ -18,6 +18,7 @@ import numpy as np
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
+from ..arguments import as_plane
 from .core import Explorer, slider
 from .grid import (HIGHLIGHT, PADDING, WRONG, box, canvas, draw_cells, draw_numbers, format_number, label,
                    message_figure, tint, wrap)
@@ -42,14 +43,6 @@ def _check_mode(mode: str) -> str:
     if mode not in MODES:
         raise ValueError(f"expected mode 'max' or 'avg', got {mode!r}")
     return mode
-
-
-def _as_2d(x) -> np.ndarray:
-    x = np.asarray(x)
-    if x.ndim != 2 or x.size == 0 or x.dtype.kind not in "biuf":
-        raise ValueError(f"expected a non-empty 2-D array of numbers (H, W), got shape {x.shape} "
-                         f"and dtype {x.dtype}")
-    return x
 
 
 def pooled_shape(shape: tuple[int, int], kernel_size, stride=None) -> tuple[int, int]:
@@ -83,7 +76,7 @@ def pool(x, kernel_size: int, stride: int, mode: str = "max") -> np.ndarray:
 
     Equal to ``torch.nn.functional.max_pool2d`` / ``avg_pool2d`` with ``padding=0``.
     """
-    x, mode = _as_2d(x), _check_mode(mode)
+    x, mode = as_plane("x", x), _check_mode(mode)
     pooled_shape(x.shape, kernel_size, stride)  # a clear ValueError for a kernel that does not fit
     windows = np.lib.stride_tricks.sliding_window_view(x, (kernel_size, kernel_size))[::stride, ::stride]
     return windows.max(axis=(2, 3)) if mode == "max" else windows.mean(axis=(2, 3))
@@ -92,7 +85,7 @@ def pool(x, kernel_size: int, stride: int, mode: str = "max") -> np.ndarray:
 def explain_cell(x, kernel_size: int, stride: int, mode: str, row: int, col: int) -> str:
     """The arithmetic of output cell (row, col), e.g. ``"max(6, 2, 1, 4) = 6"`` or
     ``"(6 + 2 + 1 + 4) / 4 = 3.25"``; windows of more than 12 values are abbreviated."""
-    x, mode = _as_2d(x), _check_mode(mode)
+    x, mode = as_plane("x", x), _check_mode(mode)
     shape = pooled_shape(x.shape, kernel_size, stride)
     if not (0 <= row < shape[0] and 0 <= col < shape[1]):
         raise ValueError(f"expected an output cell (row, col) in (0..{shape[0] - 1}, 0..{shape[1] - 1}), "
@@ -288,7 +281,7 @@ def pooling_explorer(x=None, student_pool: Callable | None = None) -> Explorer:
     """
     sources: dict[str, Callable[[], np.ndarray]] = {}
     if x is not None:
-        given = _as_2d(x)
+        given = as_plane("x", x)
         sources[f"your input {given.shape[0]}x{given.shape[1]}"] = lambda: given
     rng = np.random.default_rng(0)
     state = {"random": rng.integers(0, 10, (6, 6))}

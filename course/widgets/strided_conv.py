@@ -8,13 +8,12 @@ Wiring: :func:`strided_conv_explorer`.
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
+from ..arguments import check_int
 from .. import viz
 from .core import Explorer, slider
 from .grid import HIGHLIGHT, PADDING, box, canvas, draw_cells, draw_text, label, message_figure, tint
@@ -27,16 +26,10 @@ DONE = viz.PALETTE[2]  # sky blue: output cells already computed
 # ---------------------------------------------------------------------------
 
 
-def _check_int(name: str, value, minimum: int) -> int:
-    if not isinstance(value, Integral) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"expected {name} to be an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _check_geometry(size, kernel, stride, padding, dilation) -> tuple[int, int, int, int, int]:
-    return (_check_int("size", size, 1), _check_int("kernel", kernel, 1),
-            _check_int("stride", stride, 1), _check_int("padding", padding, 0),
-            _check_int("dilation", dilation, 1))
+    return (check_int("size", size, 1), check_int("kernel", kernel, 1),
+            check_int("stride", stride, 1), check_int("padding", padding, 0),
+            check_int("dilation", dilation, 1))
 
 
 def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0,

@@ -21,6 +21,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
+from ..arguments import as_plane, check_pair
 from .. import viz
 from .core import Explorer
 from .grid import (WRONG, box, canvas, cell_centres, draw_cells, draw_text, fit, format_number, grid_lines, label,
@@ -47,8 +48,8 @@ def max_pool_with_positions(x, kernel_size, stride=None) -> tuple[np.ndarray, np
     maximum in row-major window order and NaN counts as the maximum (the last NaN wins), as in
     PyTorch. ``kernel_size`` and ``stride`` (default: kernel_size) are ints or (rows, cols).
     """
-    x = _plane(x, "x")
-    (kh, kw), (sh, sw) = _pair(kernel_size, "kernel_size"), _stride(stride, kernel_size)
+    x = as_plane("x", x)
+    (kh, kw), (sh, sw) = check_pair("kernel_size", kernel_size), _stride(stride, kernel_size)
     if x.shape[0] < kh or x.shape[1] < kw:
         raise ValueError(f"a {kh}×{kw} kernel needs an input of at least {kh}×{kw}, got {_size(x.shape)}")
     oh, ow = pooled_shape(x.shape, (kh, kw), (sh, sw))
@@ -73,13 +74,13 @@ def max_unpool(values, flat_indices, output_shape) -> np.ndarray:
     order wins, as ``torch.nn.functional.max_unpool2d`` does on one CPU thread; PyTorch documents
     repeated indices as nondeterministic, so with more threads it may keep another one.
     """
-    values = _plane(values, "values")
+    values = as_plane("values", values)
     indices = np.asarray(flat_indices)
     if indices.shape != values.shape:
         raise ValueError(f"flat_indices must have the shape of values {values.shape}, got {indices.shape}")
     if indices.dtype.kind not in "iu":
         raise ValueError(f"flat_indices must be integers, got dtype {indices.dtype}")
-    shape = _shape(output_shape)
+    shape = check_pair("output_shape", output_shape, scalar=False)
     size = shape[0] * shape[1]
     if indices.size and (indices.min() < 0 or indices.max() >= size):
         raise ValueError(f"flat_indices must lie in [0, {size}) for an output of shape {shape}, "
@@ -93,14 +94,14 @@ def max_unpool(values, flat_indices, output_shape) -> np.ndarray:
 
 def nearest_unpool(x, factor) -> np.ndarray:
     """Nearest-neighbour unpooling: each value of x (h, w) fills a factor x factor block -> (h*f, w*f)."""
-    fh, fw = _pair(factor, "factor")
-    return np.repeat(np.repeat(_plane(x, "x"), fh, axis=0), fw, axis=1)
+    fh, fw = check_pair("factor", factor)
+    return np.repeat(np.repeat(as_plane("x", x), fh, axis=0), fw, axis=1)
 
 
 def bed_of_nails_unpool(x, factor) -> np.ndarray:
     """Bed of nails: each value of x (h, w) at the top-left of its factor x factor block, zeros elsewhere."""
-    x = _plane(x, "x")
-    fh, fw = _pair(factor, "factor")
+    x = as_plane("x", x)
+    fh, fw = check_pair("factor", factor)
     out = np.zeros((x.shape[0] * fh, x.shape[1] * fw), dtype=x.dtype)
     out[::fh, ::fw] = x
     return out
@@ -134,19 +135,19 @@ def unpool(method: str, values, factor=2, x=None, kernel_size=2, stride=None) ->
     Nearest neighbour and bed of nails scale by ``factor``; max unpooling first max-pools x
     (H, W) with ``kernel_size``/``stride`` and needs values of the pooled shape.
     """
-    values = _plane(values, "values")
+    values = as_plane("values", values)
     ids = np.arange(values.size).reshape(values.shape)
     if method == "nearest neighbour":
         return Unpooling(method, values, nearest_unpool(values, factor), nearest_unpool(ids, factor),
-                         _pair(factor, "factor"))
+                         check_pair("factor", factor))
     if method == "bed of nails":
         return Unpooling(method, values, bed_of_nails_unpool(values, factor),
-                         bed_of_nails_unpool(ids + 1, factor) - 1, _pair(factor, "factor"))
+                         bed_of_nails_unpool(ids + 1, factor) - 1, check_pair("factor", factor))
     if method == "max unpooling":
         if x is None:
             raise ValueError("max unpooling needs x, the input of the max pooling")
-        x = _plane(x, "x")
-        kernel, step = _pair(kernel_size, "kernel_size"), _stride(stride, kernel_size)
+        x = as_plane("x", x)
+        kernel, step = check_pair("kernel_size", kernel_size), _stride(stride, kernel_size)
         pooled, indices = max_pool_with_positions(x, kernel, step)
         if values.shape != pooled.shape:
             raise ValueError(f"max unpooling needs values of the pooled shape {_size(pooled.shape)}, "
@@ -239,37 +240,8 @@ def describe(result: Unpooling) -> str:
             f"zeros elsewhere: {v} → {o}.")
 
 
-def _plane(x, name: str) -> np.ndarray:
-    if hasattr(x, "detach"):
-        x = x.detach().cpu().numpy()
-    x = np.asarray(x)
-    if x.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array (H, W), got shape {x.shape}")
-    if x.dtype.kind not in "iuf":
-        raise ValueError(f"{name} must hold numbers, got dtype {x.dtype}")
-    return x
-
-
-def _pair(value, name: str) -> tuple[int, int]:
-    items = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(items) != 2 or not all(_is_int(v) and v >= 1 for v in items):
-        raise ValueError(f"{name} must be a positive integer or a pair of them, got {value!r}")
-    return int(items[0]), int(items[1])
-
-
 def _stride(stride, kernel_size) -> tuple[int, int]:
-    return _pair(kernel_size if stride is None else stride, "stride")
-
-
-def _shape(shape) -> tuple[int, int]:
-    items = tuple(shape) if isinstance(shape, (tuple, list)) else ()
-    if len(items) != 2 or not all(_is_int(v) and v >= 1 for v in items):
-        raise ValueError(f"expected a shape (H, W) of two positive integers, got {shape!r}")
-    return int(items[0]), int(items[1])
-
-
-def _is_int(v) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+    return check_pair("stride", kernel_size if stride is None else stride)
 
 
 def _unpair(pair: tuple[int, int]) -> int | tuple[int, int]:
