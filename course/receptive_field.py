@@ -163,8 +163,8 @@ class GradientProbe:
     Measures which input pixels can influence an output pixel. The model is copied (never
     changed) and prepared so that the gradient is non-zero exactly on those pixels:
 
-    * every Conv2d gets random weights in [0.5, 1.5], normalised to sum 1 per output channel,
-      and zero bias; BatchNorm is reset to the identity; the input is uniform in [0.25, 0.75].
+    * every Conv2d and ConvTranspose2d gets random weights in [0.5, 1.5], normalised to sum 1
+      per output channel, and zero bias; BatchNorm is reset to the identity; the input is uniform in [0.25, 0.75].
       All activations are then positive and of order 1, so ReLU-like layers pass the
       gradient, sigmoid and tanh do not saturate, and every term of the chain rule is
       positive: no sum of terms can cancel to an accidental zero;
@@ -351,6 +351,11 @@ def _prepare(model: nn.Module, dtype: torch.dtype, generator: torch.Generator) -
             if isinstance(module, nn.Conv2d):
                 weight = 0.5 + torch.rand(module.weight.shape, generator=generator, dtype=dtype)
                 module.weight.copy_(weight / weight.sum(dim=(1, 2, 3), keepdim=True))
+                if module.bias is not None:
+                    module.bias.zero_()
+            elif isinstance(module, nn.modules.conv._ConvTransposeNd):  # weight (in, out, k, k)
+                weight = 0.5 + torch.rand(module.weight.shape, generator=generator, dtype=dtype)
+                module.weight.copy_(weight / weight.sum(dim=(0, 2, 3), keepdim=True))
                 if module.bias is not None:
                     module.bias.zero_()
             elif isinstance(module, nn.modules.batchnorm._BatchNorm):
