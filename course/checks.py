@@ -37,6 +37,14 @@ def check_scalar(got, expected: float, *, call: str, hint: str = "", atol: float
         _fail(call, f"expected {expected!r}, got {got!r}", hint)
 
 
+def check_shape(got, expected: tuple, *, call: str, hint: str = "") -> None:
+    """Assert that ``got`` (an array or tensor) has shape ``expected``."""
+    if not hasattr(got, "shape"):
+        _fail(call, f"expected an array or tensor of shape {tuple(expected)}, got {type(got).__name__}", hint)
+    if tuple(got.shape) != tuple(expected):
+        _fail(call, f"expected shape {tuple(expected)}, got shape {tuple(got.shape)}", hint)
+
+
 def _as_array(got, call: str, hint: str) -> np.ndarray:
     if got is None:
         _fail(call, "returned None: did you forget the `return` statement?", hint)

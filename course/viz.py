@@ -92,6 +92,28 @@ def show_segmentation(image, mask, class_names, title: str | None = None, pred=N
     fig.tight_layout()
 
 
+def show_predictions(images, masks, predictions: dict, class_names, rows: int = 3) -> None:
+    """One row per image: the image, its true label map, then each model's prediction.
+
+    ``images`` (N, H, W, 3) in [0, 1], ``masks`` (N, H, W); ``predictions`` maps a title
+    (a model's name, with its score if you like) to label maps (N, H, W).
+    """
+    rows = min(rows, len(images))
+    columns = 2 + len(predictions)
+    fig, axes = plt.subplots(rows, columns, figsize=(2.6 * columns + 1.4, 1.9 * rows + 0.4), squeeze=False)
+    for r in range(rows):
+        panels = [("image", np.clip(np.asarray(images[r]), 0, 1)),
+                  ("true labels", colorize(masks[r], len(class_names)))]
+        panels += [(title, colorize(np.asarray(p[r]), len(class_names))) for title, p in predictions.items()]
+        for ax, (title, picture) in zip(axes[r], panels):
+            ax.imshow(picture)
+            ax.set_axis_off()
+            if r == 0:
+                ax.set_title(title)
+    add_legend(axes[0, -1], class_names)
+    fig.tight_layout()
+
+
 def show_samples(samples) -> None:
     """One row per sample (objects with name, image, mask, class_names): image, label map, overlay."""
     fig, axes = plt.subplots(len(samples), 3, figsize=(11, 3.1 * len(samples)), squeeze=False)

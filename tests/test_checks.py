@@ -57,3 +57,13 @@ def test_tolerance_is_respected():
     check_array(np.array([1 / 3]), [0.3333333333], call="f(x)", atol=1e-9)
     with pytest.raises(AssertionError):
         check_array(np.array([1 / 3]), [0.33], call="f(x)", atol=1e-9)
+
+
+def test_check_shape_names_both_shapes():
+    from course.checks import check_shape
+
+    check_shape(torch.zeros(2, 3), (2, 3), call="f(x)")
+    with pytest.raises(AssertionError, match=r"f\(x\) is not right:\n  expected shape \(2, 4\), got shape \(2, 3\)"):
+        check_shape(torch.zeros(2, 3), (2, 4), call="f(x)")
+    with pytest.raises(AssertionError, match="expected an array or tensor of shape \\(2,\\), got NoneType"):
+        check_shape(None, (2,), call="f(x)")

@@ -52,3 +52,16 @@ def test_confusion_matrix_figure_normalises_rows():
     texts = [t.get_text() for t in ax.texts]
     assert texts == ["0.75", "0.25", "0.00", "1.00"]
     assert ax.get_xlabel() == "predicted class" and ax.get_ylabel() == "true class"
+
+
+def test_show_predictions_has_a_row_per_image_and_a_column_per_model():
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(0)
+    images, masks = rng.random((4, 6, 8, 3)), rng.integers(0, 3, (4, 6, 8))
+    viz.show_predictions(images, masks, {"A": masks, "B": (masks + 1) % 3}, ("x", "y", "z"), rows=2)
+    figure = plt.gcf()
+    shown = [ax for ax in figure.axes if ax.images]
+    assert len(shown) == 2 * 4
+    assert [ax.get_title() for ax in shown[:4]] == ["image", "true labels", "A", "B"]
+    assert np.allclose(shown[6].images[0].get_array(), viz.colorize(masks[1], 3))
