@@ -104,3 +104,12 @@ def test_canvas_reuses_a_figure_it_made_emptied_and_resized():
     assert tuple(fig.get_size_inches()) == (4, 3) and ax.get_xlim() == (-0.5, 3.5) and ax.get_ylim() == (2.5, -0.5)
     other = grid.message_figure("not a canvas")
     assert grid.canvas(3, 2, 1.0, reuse=other)[0] is not other
+
+
+def test_a_message_figure_becomes_an_image_in_a_notebook():
+    """IPython renders no PNG for a figure without axes: the message would show as '<Figure ...>' text."""
+    from IPython.core.pylabtools import print_figure
+
+    from course.widgets.grid import message_figure
+
+    assert print_figure(message_figure("kernel larger than the input")) is not None

@@ -292,5 +292,6 @@ def message_figure(text: str) -> Figure:
     """A small figure that only says ``text`` (an impossible combination, an error); ``gid`` "message"."""
     lines = wrap(text, 95)
     fig = Figure(figsize=(7.5, 0.3 + 0.2 * (lines.count("\n") + 1)))
+    fig.add_axes((0, 0, 1, 1)).set_axis_off()  # IPython makes no image of a figure without axes
     fig.text(0.5, 0.5, lines, ha="center", va="center", fontsize=10, color=WRONG, gid="message")
     return fig
