@@ -1,0 +1,118 @@
+"""Joint image/mask augmentation of whole batches, on any device, reproducible from a generator.
+
+Every function takes images (N, C, H, W) and masks (N, H, W) on the same device and returns
+new tensors of the same kinds, each sample transformed with its own random draw. Random
+numbers come from ``generator``, a CPU ``torch.Generator`` (a handful per batch, moved to
+the batch's device), so the same generator state gives the same batch on CPU and GPU.
+Images and masks go through the *same* index arithmetic (flips, rotations by 90 degrees,
+crops are pure rearrangements of pixels), so a mask can never drift from its image.
+Pixels that a crop takes from outside the image are 0 in the image and the ignore index
+255 in the mask.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..arguments import check_pair
+from ..metrics import IGNORE_INDEX
+
+__all__ = ["random_flip", "random_rot90", "random_crop", "augment"]
+
+
+def random_flip(images: torch.Tensor, masks: torch.Tensor, generator: torch.Generator, *,
+                horizontal: float = 0.5, vertical: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Flip each sample left-right with probability ``horizontal``, up-down with ``vertical``."""
+    _check_batch(images, masks, generator)
+    for name, p, dim in (("horizontal", horizontal, -1), ("vertical", vertical, -2)):
+        _check_probability(name, p)
+        if p > 0:
+            flip = _uniform(generator, len(images), images.device) < p
+            images = torch.where(flip[:, None, None, None], images.flip(dim), images)
+            masks = torch.where(flip[:, None, None], masks.flip(dim), masks)
+    return images, masks
+
+
+def random_rot90(images: torch.Tensor, masks: torch.Tensor,
+                 generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rotate each sample by a random multiple of 90 degrees (square images only)."""
+    _check_batch(images, masks, generator)
+    if images.shape[-1] != images.shape[-2]:
+        raise ValueError(f"expected square images for rotations by 90 degrees, got H x W = "
+                         f"{tuple(images.shape[-2:])}")
+    turns = torch.randint(0, 4, (len(images),), generator=generator).to(images.device)
+    out_images, out_masks = images.clone(), masks.clone()
+    for k in range(1, 4):
+        chosen = turns == k
+        out_images[chosen] = torch.rot90(images[chosen], k, dims=(-2, -1))
+        out_masks[chosen] = torch.rot90(masks[chosen], k, dims=(-2, -1))
+    return out_images, out_masks
+
+
+def random_crop(images: torch.Tensor, masks: torch.Tensor, size, generator: torch.Generator, *,
+                padding: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """A random ``size`` (int or (h, w)) window of each sample, after padding every side by
+    ``padding`` pixels (image 0, mask 255). Returns (N, C, h, w) and (N, h, w)."""
+    _check_batch(images, masks, generator)
+    height, width = check_pair("size", size)
+    if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
+        raise ValueError(f"expected padding to be an int >= 0, got {padding!r}")
+    n, _, rows, cols = images.shape
+    if height > rows + 2 * padding or width > cols + 2 * padding:
+        raise ValueError(f"expected a crop size at most the padded image, {rows + 2 * padding} x "
+                         f"{cols + 2 * padding}, got {height} x {width}")
+    if padding:
+        images = torch.nn.functional.pad(images, (padding,) * 4, value=0.0)
+        masks = torch.nn.functional.pad(masks, (padding,) * 4, value=IGNORE_INDEX)
+    top = torch.randint(0, images.shape[-2] - height + 1, (n,), generator=generator).to(images.device)
+    left = torch.randint(0, images.shape[-1] - width + 1, (n,), generator=generator).to(images.device)
+    r = (top[:, None] + torch.arange(height, device=images.device))[:, :, None]  # (N, h, 1)
+    c = (left[:, None] + torch.arange(width, device=images.device))[:, None, :]  # (N, 1, w)
+    sample = torch.arange(n, device=images.device)[:, None, None]
+    # advanced indices around a slice: the result is (N, h, w, C)
+    return images[sample, :, r, c].permute(0, 3, 1, 2).contiguous(), masks[sample, r, c]
+
+
+def augment(images: torch.Tensor, masks: torch.Tensor, generator: torch.Generator, *,
+            flip: bool = True, rot90: bool = False, crop=None,
+            padding: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """The usual training augmentation: random left-right flips (``flip``), rotations by
+    multiples of 90 degrees (``rot90``, which with flips gives all 8 symmetries of a square),
+    then a random ``crop`` (an int or (h, w)) of the image padded by ``padding``; with
+    ``padding`` but no ``crop`` the window has the image's size (a random shift)."""
+    if flip:
+        images, masks = random_flip(images, masks, generator)
+    if rot90:
+        images, masks = random_rot90(images, masks, generator)
+    if crop is not None or padding:
+        crop = tuple(images.shape[-2:]) if crop is None else crop
+        images, masks = random_crop(images, masks, crop, generator, padding=padding)
+    return images, masks
+
+
+def _uniform(generator: torch.Generator, n: int, device) -> torch.Tensor:
+    return torch.rand(n, generator=generator).to(device)
+
+
+def _check_generator(generator) -> None:
+    if not (isinstance(generator, torch.Generator) and generator.device.type == "cpu"):
+        got = f"a generator on {generator.device}" if isinstance(generator, torch.Generator) else repr(generator)
+        raise ValueError(f"expected generator to be a CPU torch.Generator, got {got}")
+
+
+def _check_probability(name: str, p) -> None:
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise ValueError(f"expected {name} to be a probability in [0, 1], got {p!r}")
+
+
+def _check_batch(images, masks, generator) -> None:
+    _check_generator(generator)
+    if not (isinstance(images, torch.Tensor) and images.ndim == 4):
+        raise ValueError(f"expected images to be a tensor (N, C, H, W), got "
+                         f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}")
+    if not (isinstance(masks, torch.Tensor) and masks.ndim == 3 and masks.shape[0] == images.shape[0]
+            and masks.shape[1:] == images.shape[2:] and masks.device == images.device):
+        got = (f"{tuple(masks.shape)} on {masks.device}" if isinstance(masks, torch.Tensor)
+               else type(masks).__name__)
+        raise ValueError(f"expected masks (N, H, W) = {(images.shape[0], *images.shape[2:])} on "
+                         f"{images.device}, got {got}")

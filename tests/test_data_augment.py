@@ -1,0 +1,140 @@
+"""Joint augmentation: images and masks stay aligned through every transform, reproducibly."""
+
+import pytest
+import torch
+
+from course.data import augment, random_crop, random_flip, random_rot90
+from course.metrics import IGNORE_INDEX
+
+N, H, W = 12, 10, 14
+
+
+def _batch(n=N, h=H, w=W):
+    """Images whose channel 0 equals the mask and channels 1, 2 hold each pixel's row and
+    column, so any misalignment or foreign pixel is visible; masks have no symmetry."""
+    masks = torch.randint(0, 6, (n, h, w), generator=torch.Generator().manual_seed(1))
+    rows = torch.arange(h).view(1, h, 1).expand(n, h, w)
+    cols = torch.arange(w).view(1, 1, w).expand(n, h, w)
+    images = torch.stack([masks, rows, cols], 1).float()
+    return images, masks
+
+
+def _aligned(images, masks):
+    """Channel 0 equals the mask wherever the mask is not ignored."""
+    kept = masks != IGNORE_INDEX
+    return torch.equal(images[:, 0][kept], masks[kept].float())
+
+
+def _generator(seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+def test_flips_keep_alignment_and_each_sample_is_flipped_or_not():
+    images, masks = _batch()
+    out_images, out_masks = random_flip(images, masks, _generator(), horizontal=0.5, vertical=0.5)
+    assert _aligned(out_images, out_masks)
+    kinds = set()
+    for i in range(N):
+        flipped_h = torch.equal(out_images[i, 2], images[i, 2].flip(-1))
+        flipped_v = torch.equal(out_images[i, 1], images[i, 1].flip(-2))
+        expected = masks[i]
+        if flipped_h:
+            expected = expected.flip(-1)
+        if flipped_v:
+            expected = expected.flip(-2)
+        assert torch.equal(out_masks[i], expected), i
+        kinds.add((flipped_h, flipped_v))
+    assert len(kinds) >= 3, f"expected samples flipped differently within one batch, got {kinds}"
+
+
+def test_rot90_matches_torch_rot90_per_sample():
+    images, masks = _batch(w=H)
+    out_images, out_masks = random_rot90(images, masks, _generator(2))
+    assert _aligned(out_images, out_masks)
+    turns = []
+    for i in range(N):
+        k = next(k for k in range(4) if torch.equal(out_images[i], torch.rot90(images[i], k, (-2, -1))))
+        assert torch.equal(out_masks[i], torch.rot90(masks[i], k, (-2, -1)))
+        turns.append(k)
+    assert len(set(turns)) >= 3, turns
+    with pytest.raises(ValueError, match=r"expected square images for rotations by 90 degrees, got H x W = \(10, 14\)"):
+        random_rot90(*_batch(), _generator())
+
+
+def test_crop_takes_a_window_of_the_padded_image_with_ignore_padding():
+    images, masks = _batch()
+    out_images, out_masks = random_crop(images, masks, (8, 9), _generator(3), padding=3)
+    assert out_images.shape == (N, 3, 8, 9) and out_masks.shape == (N, 8, 9)
+    padded_images = torch.nn.functional.pad(images, (3, 3, 3, 3))
+    padded_masks = torch.nn.functional.pad(masks, (3, 3, 3, 3), value=IGNORE_INDEX)
+    tops, lefts = set(), set()
+    for i in range(N):
+        windows = [(t, l) for t in range(H + 6 - 8 + 1) for l in range(W + 6 - 9 + 1)
+                   if torch.equal(padded_images[i, :, t:t + 8, l:l + 9], out_images[i])
+                   and torch.equal(padded_masks[i, t:t + 8, l:l + 9], out_masks[i])]
+        assert windows, f"sample {i} is no window of its padded image and mask"
+        tops.add(windows[0][0])
+        lefts.add(windows[0][1])
+    assert len(tops) > 2 and len(lefts) > 2, "expected different windows within one batch"
+    assert (out_masks == IGNORE_INDEX).any(), "expected some padding in the windows"
+    outside = out_masks == IGNORE_INDEX
+    assert torch.equal(out_images.permute(0, 2, 3, 1)[outside], torch.zeros(int(outside.sum()), 3))
+
+
+def test_augment_is_reproducible_keeps_alignment_and_does_not_touch_its_input():
+    images, masks = _batch(w=H)
+    before = images.clone(), masks.clone()
+    first = augment(images, masks, _generator(7), rot90=True, crop=8, padding=2)
+    second = augment(images, masks, _generator(7), rot90=True, crop=8, padding=2)
+    third = augment(images, masks, _generator(8), rot90=True, crop=8, padding=2)
+    assert torch.equal(first[0], second[0]) and torch.equal(first[1], second[1])
+    assert not torch.equal(first[0], third[0])
+    assert torch.equal(images, before[0]) and torch.equal(masks, before[1])
+    assert first[0].shape == (N, 3, 8, 8) and _aligned(*first)
+    # every kept pixel is one of the input's: its (row, column) read back the same mask value
+    for i in range(N):
+        kept = first[1][i] != IGNORE_INDEX
+        r, c = first[0][i, 1][kept].long(), first[0][i, 2][kept].long()
+        assert torch.equal(masks[i, r, c], first[1][i][kept])
+
+
+def test_defaults_only_flip_and_keep_the_size():
+    images, masks = _batch()
+    out_images, out_masks = augment(images, masks, _generator())
+    assert out_images.shape == images.shape and _aligned(out_images, out_masks)
+    assert all(torch.equal(out_masks[i], masks[i]) or torch.equal(out_masks[i], masks[i].flip(-1)) for i in range(N))
+
+
+def test_uint8_masks_and_float16_images_work():
+    images, masks = _batch(w=H)
+    out_images, out_masks = augment(images.half(), masks.to(torch.uint8), _generator(), rot90=True, crop=6, padding=1)
+    assert out_images.dtype == torch.float16 and out_masks.dtype == torch.uint8
+    assert _aligned(out_images.float(), out_masks.long())
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_same_result_on_the_gpu():
+    images, masks = _batch(w=H)
+    cpu = augment(images, masks, _generator(5), rot90=True, crop=8, padding=2)
+    gpu = augment(images.cuda(), masks.cuda(), _generator(5), rot90=True, crop=8, padding=2)
+    assert gpu[0].is_cuda and torch.equal(gpu[0].cpu(), cpu[0]) and torch.equal(gpu[1].cpu(), cpu[1])
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda i, m, g: random_flip(i, m, g, horizontal=1.5),
+     "expected horizontal to be a probability in [0, 1], got 1.5"),
+    (lambda i, m, g: random_crop(i, m, 20, g),
+     "expected a crop size at most the padded image, 10 x 14, got 20 x 20"),
+    (lambda i, m, g: random_crop(i, m, (4, 0), g),
+     "expected size to be an int or a pair of ints >= 1 (rows, cols), got (4, 0)"),
+    (lambda i, m, g: random_crop(i, m, 4, g, padding=-1), "expected padding to be an int >= 0, got -1"),
+    (lambda i, m, g: random_flip(i, m[:, :5], g),
+     "expected masks (N, H, W) = (12, 10, 14) on cpu, got (12, 5, 14) on cpu"),
+    (lambda i, m, g: random_flip(i[0], m, g), "expected images to be a tensor (N, C, H, W), got (3, 10, 14)"),
+    (lambda i, m, g: random_flip(i, m, 0), "expected generator to be a CPU torch.Generator, got 0"),
+])
+def test_bad_arguments_say_what_was_expected(call, message):
+    images, masks = _batch()
+    with pytest.raises(ValueError) as error:
+        call(images, masks, _generator())
+    assert str(error.value) == message
