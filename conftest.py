@@ -6,6 +6,11 @@ from collections import defaultdict
 # The outputs stored in solutions/ are fast-mode outputs, so every run compares like with
 # like, with or without a GPU (see course.config).
 os.environ["COURSE_FAST"] = "1"
+# The suite runs kernels next to JupyterLab, Chromium and nbgrader on 2 cores. PyTorch's
+# OpenMP threads spin-wait for each other, so a kernel with 2 threads on a busy machine ran
+# a training step 10x slower than with 1 (measured: 2.5 s against 0.17 s). One thread per
+# kernel keeps notebook times predictable; kernels inherit this.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 _seconds = defaultdict(float)
 

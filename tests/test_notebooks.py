@@ -3,6 +3,7 @@
 (nbval itself re-executes every solution notebook: `pytest` collects solutions/ with --nbval.)
 """
 
+import re
 import shutil
 import subprocess
 import sys
@@ -84,10 +85,9 @@ def last_exercise(nb):
 
 
 def unsolve(cell):
-    """Replace the solution block of ``cell`` by nbgrader's stub, as in the student version."""
-    head, rest = cell.source.split("### BEGIN SOLUTION")
-    indent = head.splitlines()[-1]
-    cell.source = head + "raise NotImplementedError()" + rest.split("### END SOLUTION")[1].removeprefix("\n" + indent)
+    """Replace every solution block of ``cell`` by nbgrader's stub, as in the student version."""
+    cell.source = re.sub(r"(?m)^([ \t]*)### BEGIN SOLUTION\n.*?^[ \t]*### END SOLUTION$",
+                         r"\1raise NotImplementedError()", cell.source, flags=re.S)
 
 
 def transpose_the_confusion_matrix(nb):
