@@ -5,6 +5,8 @@
     course badges [--check]   restamp the Colab badge and setup cell of every solution
     course validate           check the authoring rules of every solution notebook
     course execute [NOTEBOOK ...]  re-run solutions in fast mode and store their outputs
+    course grade SUBMISSIONS --output OUT [--jobs N]  autograde submissions in a sandbox
+    course check NOTEBOOK     run a notebook's visible tests and warn about what breaks grading
 """
 
 from __future__ import annotations
@@ -26,7 +28,15 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("validate", help="check the authoring rules of every solution notebook")
     exe = sub.add_parser("execute", help="re-run solution notebooks in fast mode and store their outputs")
     exe.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook in solutions/")
+    _add_grade(sub)
+    chk = sub.add_parser("check", help="run a notebook's visible tests in a fresh kernel and warn about "
+                                       "what would break grading (never writes the notebook)")
+    chk.add_argument("notebook", type=Path)
+    chk.add_argument("--no-run", action="store_true", help="read the outputs already in the notebook instead")
+    chk.add_argument("--timeout", type=int, default=600, help="seconds per cell (default 600)")
     args = parser.parse_args(argv)
+    if args.command == "check":  # students run it anywhere, without a checkout
+        return _check(args)
 
     from .workspace import find_root
 
@@ -36,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"course: {error}", file=sys.stderr)
         return 2
     return {"release": _release, "badges": _badges, "validate": _validate,
-            "execute": _execute}[args.command](root, args)
+            "execute": _execute, "grade": _grade}[args.command](root, args)
 
 
 def _release(root: Path, args) -> int:
@@ -97,6 +107,64 @@ def _execute(root: Path, args) -> int:
         refresh_outputs(path)
     print("Now run `course validate` and `course release`.")
     return 0
+
+
+def _add_grade(sub) -> None:
+    from .grading.sandbox import Limits
+
+    gra = sub.add_parser("grade", help="autograde a folder of submissions: sandboxed, parallel, resumable",
+                         description="Autograde every submission in SUBMISSIONS (nbgrader's <student>/<lesson>/ "
+                                     "layout or an LMS download of .ipynb/.zip files) into OUT: grades.csv, "
+                                     "feedback/, autograded/, results/ (the journal), history/. Rerunning "
+                                     "grades only what is new or changed. See autograder/README.md.")
+    gra.add_argument("submissions", type=Path)
+    gra.add_argument("--output", "-o", type=Path, required=True, help="folder for grades.csv, feedback and notebooks")
+    gra.add_argument("--jobs", "-j", type=int, default=1, help="submissions graded at once (default 1)")
+    gra.add_argument("--timeout", type=int, default=60, help="seconds per cell before it is interrupted (default 60)")
+    gra.add_argument("--notebook-timeout", type=int, default=600,
+                     help="seconds per submission before it is stopped (default 600)")
+    gra.add_argument("--memory", type=int, default=Limits.memory_mb, help=f"MB of memory per kernel "
+                                                                             f"(default {Limits.memory_mb})")
+    gra.add_argument("--lesson", action="append", default=None, help="grade only this lesson (repeatable)")
+    gra.add_argument("--gradebook", type=Path, default=None,
+                     help="take tests from this nbgrader gradebook (default: autograder/gradebook.db if it "
+                          "holds the lesson, else solutions/)")
+    gra.add_argument("--force", action="store_true", help="grade everything again (old results go to history/)")
+    gra.add_argument("--no-sandbox", action="store_true",
+                     help="run student code without bubblewrap (DANGEROUS: only where bwrap cannot run)")
+
+
+def _grade(root: Path, args) -> int:
+    from .grading.runner import SandboxUnavailable, Settings, grade
+    from .grading.sandbox import Limits
+
+    try:
+        settings = Settings(jobs=args.jobs, cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout,
+                            limits=Limits(memory_mb=args.memory), sandboxed=not args.no_sandbox, force=args.force)
+        if args.no_sandbox:
+            print("course grade: WARNING: --no-sandbox: student code runs with YOUR rights and can read, change "
+                  "or delete anything you can (solutions, gradebook, other submissions). Only resource limits "
+                  "apply.", file=sys.stderr)
+        summary = grade(root, args.submissions, args.output, settings, only=args.lesson, gradebook=args.gradebook,
+                        progress=lambda message: print(message, flush=True))
+    except (FileNotFoundError, ValueError, SandboxUnavailable) as error:
+        print(f"course grade: {error}", file=sys.stderr)
+        return 2
+    print(f"graded {len(summary.graded)}, unchanged {summary.unchanged}, unmatched files {summary.unmatched} "
+          f"in {summary.seconds:.0f} s; see {args.output / 'grades.csv'}")
+    return 0
+
+
+def _check(args) -> int:
+    from .grading.check import check_notebook
+
+    try:
+        report = check_notebook(args.notebook, execute=not args.no_run, timeout=args.timeout)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"course check: {error}", file=sys.stderr)
+        return 2
+    print(report.text())
+    return 0 if report.ok else 1
 
 
 if __name__ == "__main__":

@@ -1,0 +1,323 @@
+"""``course grade``: grade a folder of submissions, in parallel, resumably.
+
+Each submission is graded by its own worker process (:mod:`course.grading.autograde`)
+with its own copy of the lesson's gradebook; the kernel runs in the sandbox. Results
+are a journal in ``OUT/results/<student>/<lesson>.json``, written atomically once the
+submission's notebooks and feedback are in place: a run killed half-way loses only the
+submissions in flight, and a rerun grades only what is new or changed (same content
+and same tests: same hash). A record that is replaced moves, with its notebooks and
+feedback, to ``OUT/history/<student>/<lesson>/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import queue
+import shutil
+import signal
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..arguments import check_int
+from . import autograde
+from . import lessons as lessons_module
+from .autograde import exercise_of
+from .report import atomic_write, failure_feedback, write_csv
+from .sandbox import SANDBOX_UID_BASE, Limits, bwrap_path
+from .submissions import Submission, ZipLimits, discover
+
+RETRIED = {"grader error"}  # statuses that a rerun grades again (our failure, not the student's)
+KERNEL_FAILURES = ("deadkernelerror", "kernel died", "invalid signature", "zmq", "kernel didn't respond")
+PROCESS_LIMIT = ("can't start new thread", "Resource temporarily unavailable", "BlockingIOError")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to grade: parallel jobs, time-outs (seconds per cell, per notebook), limits, sandbox."""
+
+    jobs: int = 1
+    cell_timeout: int = 60
+    notebook_timeout: int = 600
+    limits: Limits = field(default_factory=Limits)
+    sandboxed: bool = True
+    max_notebook_mb: int = 20
+    zip_limits: ZipLimits = field(default_factory=ZipLimits)
+    force: bool = False
+
+    def __post_init__(self):
+        for name in ("jobs", "cell_timeout", "notebook_timeout", "max_notebook_mb"):
+            check_int(name, getattr(self, name), 1)
+
+
+@dataclass
+class Summary:
+    """What one ``grade`` run did: counts by outcome and the records it wrote."""
+
+    graded: list[dict] = field(default_factory=list)
+    unchanged: int = 0
+    unmatched: int = 0
+    seconds: float = 0.0
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing and the instructor did not pass --no-sandbox."""
+
+
+def grade(root: Path, submissions: Path, out: Path, settings: Settings = Settings(),
+          only: list[str] | None = None, gradebook: Path | None = None, progress=None) -> Summary:
+    """Grade every submission under ``submissions`` into ``out``; see the module's docs.
+
+    ``only`` restricts to some lessons; ``gradebook`` is the instructor's gradebook to take
+    tests from (default: ``autograder/gradebook.db`` if it holds the lesson, else
+    ``solutions/``). ``progress(message)`` is called for each finished submission.
+    Raises FileNotFoundError / ValueError for the instructor's mistakes (missing folder,
+    unknown lesson) and SandboxUnavailable when bwrap is missing and sandboxing is on.
+    """
+    started = time.monotonic()
+    root, out, submissions = Path(root).resolve(), Path(out).resolve(), Path(submissions).resolve()
+    progress = progress or (lambda message: None)
+    if settings.sandboxed and bwrap_path() is None:
+        raise SandboxUnavailable("bubblewrap (bwrap) is not installed, so student code cannot be sandboxed: "
+                                 "install it (Debian/Ubuntu: apt-get install bubblewrap) or, on a machine that "
+                                 "holds nothing of value, pass --no-sandbox")
+    names = lessons_module.notebook_names(root)
+    unknown = sorted(set(only or []) - set(names))
+    if unknown:
+        raise ValueError(f"expected lessons among {', '.join(names)}, got unknown {', '.join(unknown)}")
+    if only:
+        names = {k: v for k, v in names.items() if k in only}
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out / ".staging", ignore_errors=True)  # what a killed run left in flight
+    with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
+        tmp = Path(tmp)
+        (tmp / "zips").mkdir()
+        found, unmatched = discover(submissions, names, tmp / "zips", settings.zip_limits)
+        unmatched_rows = [asdict(u) for u in unmatched]
+        prepared = {name: lessons_module.prepare(root, name, tmp, gradebook)
+                    for name in sorted({s.lesson for s in found})}
+        journal = Journal(out)
+        todo = []
+        for sub in found:
+            digest = submission_hash(sub, prepared[sub.lesson])
+            old = journal.get(sub.student, sub.lesson)
+            if old and old["submission_sha256"] == digest and old["status"] not in RETRIED and not settings.force:
+                continue
+            todo.append((sub, digest))
+        summary = Summary(unchanged=len(found) - len(todo), unmatched=len(unmatched))
+        write_csv(out / "grades.csv", journal.records(), unmatched_rows)
+        slots: queue.Queue[int] = queue.Queue()
+        for slot in range(settings.jobs):
+            slots.put(slot)
+        lock = threading.Lock()
+
+        def work(item):
+            sub, digest = item
+            slot = slots.get()
+            try:
+                record, staging = _grade_one(root, sub, digest, prepared[sub.lesson], settings, out, slot)
+            finally:
+                slots.put(slot)
+            with lock:
+                journal.commit(record, staging)
+                write_csv(out / "grades.csv", journal.records(), unmatched_rows)
+                summary.graded.append(record)
+                progress(f"{record['student_id']}/{record['lesson']}: {record['score']:g}/{record['max_score']:g} "
+                         f"{record['status']}")
+
+        with ThreadPoolExecutor(settings.jobs) as pool:
+            list(pool.map(work, todo))
+        shutil.rmtree(out / ".staging", ignore_errors=True)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def submission_hash(sub: Submission, lesson: lessons_module.Lesson) -> str:
+    """SHA-256 of the submitted files (names and bytes) and of the lesson's tests."""
+    digest = hashlib.sha256(f"{lesson.version}\0{sub.problem}\0".encode())
+    for name, path in sorted(sub.files.items()):
+        digest.update(f"{name}\0".encode())
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+    if not sub.files:
+        digest.update(sub.source.encode())
+    return digest.hexdigest()
+
+
+class Journal:
+    """The results in ``OUT/results``: one JSON record per student and lesson."""
+
+    def __init__(self, out: Path):
+        self.out = Path(out)
+        self.results = self.out / "results"
+        self.results.mkdir(parents=True, exist_ok=True)
+
+    def path(self, student: str, lesson: str) -> Path:
+        return self.results / student / f"{lesson}.json"
+
+    def get(self, student: str, lesson: str) -> dict | None:
+        path = self.path(student, lesson)
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    def records(self) -> list[dict]:
+        return [json.loads(p.read_text()) for p in sorted(self.results.glob("*/*.json"))]
+
+    def commit(self, record: dict, staging: Path) -> None:
+        """Replace the student's notebooks, feedback and record by the new ones; the old
+        ones move to ``history/`` first. The record is written last (the commit point)."""
+        student, lesson = record["student_id"], record["lesson"]
+        targets = {kind: self.out / kind / student / lesson for kind in ("autograded", "feedback", "logs")}
+        (staging / "logs").mkdir(exist_ok=True)
+        for log in ("worker.log", "nbgrader.log"):
+            if (staging / log).is_file():
+                os.replace(staging / log, staging / "logs" / log)
+        old = self.get(student, lesson)
+        if old is not None:
+            stamp = old["graded_at"].replace(":", "").replace("-", "")
+            history = self.out / "history" / student / lesson / f"{stamp}-{old['submission_sha256'][:12]}"
+            history.mkdir(parents=True, exist_ok=True)
+            for kind, target in targets.items():
+                if target.exists():
+                    os.replace(target, history / kind)
+            atomic_write(history / "record.json", json.dumps(old, indent=1))
+        for kind, target in targets.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(target, ignore_errors=True)
+            if (staging / kind).is_dir():
+                os.replace(staging / kind, target)
+        if not targets["feedback"].exists():
+            targets["feedback"].mkdir(parents=True)
+            atomic_write(targets["feedback"] / f"{lesson}.html", failure_feedback(record))
+        path = self.path(student, lesson)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, json.dumps(record, indent=1))
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def worker_spec(root: Path, sub: Submission, lesson: lessons_module.Lesson, settings: Settings,
+                staging: Path, slot: int) -> dict:
+    """What :mod:`course.grading.autograde` needs to grade ``sub`` (JSON-serialisable)."""
+    privileged = os.geteuid() == 0
+    return {"root": str(root), "student": sub.student, "lesson": sub.lesson,
+            "files": {name: str(path) for name, path in sub.files.items()}, "gradebook": str(lesson.gradebook),
+            "staging": str(staging), "cell_timeout": settings.cell_timeout, "limits": asdict(settings.limits),
+            "sandboxed": settings.sandboxed,
+            "uid": SANDBOX_UID_BASE + slot if privileged and settings.sandboxed else -1,
+            "max_notebook_mb": settings.max_notebook_mb, "lesson_files": [str(p) for p in lesson.files],
+            "order": lesson.order}
+
+
+def _grade_one(root, sub: Submission, digest: str, lesson, settings: Settings, out: Path, slot: int):
+    staging = out / ".staging" / uuid.uuid4().hex
+    staging.mkdir(parents=True)
+    base = {"student_id": sub.student, "lesson": sub.lesson, "max_score": lesson.points, "score": 0.0,
+            "submission_sha256": digest, "source": sub.source, "notes": list(sub.notes), "exercises": {},
+            "cells": {}, "sandbox": "bubblewrap" if settings.sandboxed else "none", "tests_from": lesson.origin}
+    if sub.problem:
+        return _finish(base, "bad zip" if sub.source.endswith(".zip") else "not a notebook", sub.problem), staging
+    spec_path = staging / "spec.json"
+    spec_path.write_text(json.dumps(worker_spec(root, sub, lesson, settings, staging, slot)))
+    started = time.monotonic()
+    proc = _workers().Process(target=autograde.job, args=(str(spec_path), str(staging / "worker.log")))
+    proc.start()
+    proc.join(timeout=settings.notebook_timeout)
+    if proc.is_alive():
+        _kill(proc.pid)
+        proc.join()
+        return _finish(base, "timeout", f"grading took longer than {settings.notebook_timeout} s and was "
+                                        "stopped (an endless loop or a very slow cell?)"), staging
+    base["seconds"] = round(time.monotonic() - started, 2)
+    result_path = staging / "result.json"
+    if not result_path.is_file():
+        tail = (staging / "worker.log").read_text(errors="replace")[-500:].strip().splitlines()
+        return _finish(base, "grader error", f"the grading process failed ({proc.exitcode}): "
+                                             f"{tail[-1] if tail else 'no output'}"), staging
+    return _classify(base, json.loads(result_path.read_text()), settings, _tail(staging / "worker.log")), staging
+
+
+def _tail(path: Path, size: int = 1 << 20) -> str:
+    with open(path, "rb") as f:
+        f.seek(max(0, path.stat().st_size - size))
+        return f.read().decode(errors="replace")
+
+
+def _classify(base: dict, result: dict, settings: Settings, log: str = "") -> dict:
+    base["notes"] += result.get("notes", []) + result.get("unreadable", [])
+    if result.get("unreadable") and not result.get("cells") and not result.get("nbgrader_error"):
+        return _finish(base, "not a notebook", result["unreadable"][0])
+    if result.get("nbgrader_error"):
+        error = result["nbgrader_error"]
+        if any(sign in error.lower() for sign in KERNEL_FAILURES):
+            cause = "it reached the limit of " f"{settings.limits.processes} processes" \
+                if any(sign in log for sign in PROCESS_LIMIT) else "os._exit, a crash, or the memory limit"
+            return _finish(base, "crashed kernel", f"the kernel died or stopped answering while running the notebook "
+                                                   f"({cause}); nothing could be graded")
+        if "CellTimeoutError" in error:
+            return _finish(base, "timeout", f"a cell stopped answering for more than {settings.cell_timeout} s and "
+                                            "grading could not go on; nothing could be graded")
+        lines = [line for line in error.strip().splitlines() if line.strip()]
+        return _finish(base, "grader error", f"nbgrader failed: {lines[-1][:300] if lines else 'no message'}")
+    cells = result["cells"]
+    base["cells"] = cells
+    base["score"] = sum(s for s, _ in cells.values())
+    base["max_score"] = sum(m for _, m in cells.values()) or base["max_score"]
+    exercises: dict[str, list[float]] = {}
+    for gid, (s, m) in cells.items():
+        total = exercises.setdefault(exercise_of(gid), [0.0, 0.0])
+        total[0] += s
+        total[1] += m
+    base["exercises"] = exercises
+    events = result.get("events", [])
+    timeouts = sorted({e.split(":", 1)[1] for e in events if e.startswith("timeout:")})
+    guards = sorted({e.split(":", 1)[1] for e in events if e.startswith("guard:")})
+    notes = " ".join(base["notes"])
+    if result.get("memory"):
+        return _finish(base, "memory", "ran out of memory (limit " f"{settings.limits.memory_mb} MB) in "
+                       + ", ".join(result["memory"]))
+    if timeouts:
+        return _finish(base, "timeout", f"cells ran longer than {settings.cell_timeout} s and were interrupted: "
+                       + ", ".join(timeouts))
+    if guards:
+        return _finish(base, "tampered kernel", "the notebook disabled the grader's protection of the tests; "
+                       "these tests scored 0: " + ", ".join(guards))
+    for status in ("tampered tests restored", "missing cells restored", "edited nbgrader metadata restored",
+                   "cells reordered"):
+        if status in notes:
+            note = next(n for n in base["notes"] if status in n)
+            return _finish(base, status, f"graded with the instructor's tests: {note}")
+    if "output" in events:
+        return _finish(base, "output truncated", f"more than {settings.limits.output_mb} MB of output; the rest "
+                                                 "was dropped")
+    return _finish(base, "graded", "")
+
+
+def _finish(record: dict, status: str, message: str) -> dict:
+    record["status"], record["message"] = status, message
+    record["graded_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return record
+
+
+def _workers():
+    """Worker processes forked from a server that imported nbgrader once (seconds per
+    submission saved); each worker is its own session, killed as a group."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["course.grading.autograde"])
+    return context
+
+
+def _kill(pid: int) -> None:
+    """Kill a worker's process group; its sandboxed kernel dies with it (--die-with-parent)."""
+    for kill in (os.killpg, os.kill):  # os.kill too: it may not have made its session yet
+        try:
+            kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

@@ -1,0 +1,220 @@
+"""The sandbox that student kernels run in: bubblewrap, resource limits, a kernel over IPC.
+
+nbgrader runs outside the sandbox, in the grader's worker process; only the student's
+kernel runs inside, through :class:`SandboxedKernelManager`, which nbclient starts in
+place of jupyter_client's own manager. Inside the sandbox the kernel sees:
+
+* the system (``/usr`` and a few files of ``/etc``), the Python environment and the
+  ``course`` package, all read-only; nothing else of the host: no ``solutions/``, no
+  gradebook, no other submission, no output folder, no home;
+* a private, size-limited ``/tmp`` and home (its working folder);
+* the job's IPC folder, the only host folder it can write, where its sockets live
+  (loopback TCP would not cross the network namespace);
+* no network, its own PID, IPC and UTS namespaces, a new session, and, when the grader
+  runs as root, an unprivileged uid of its own (so that RLIMIT_NPROC counts its processes).
+
+Limits (see :class:`Limits`) are set by :mod:`course.grading.limits` before the kernel starts.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Bool, Integer, Unicode
+
+from ..arguments import check_int
+
+HOME = "/home/student"
+ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "fonts", "localtime",
+             "mime.types", "ssl/openssl.cnf")
+SANDBOX_UID_BASE = 61000  # uid of job slot k is SANDBOX_UID_BASE + k when the grader is root
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one student's kernel.
+
+    memory_mb: address space (RLIMIT_AS); cpu_seconds: CPU time (RLIMIT_CPU); processes:
+    processes and threads of the sandbox's uid (RLIMIT_NPROC); file_size_mb: largest file
+    it may write (RLIMIT_FSIZE); scratch_mb: size of its /tmp and of its home (tmpfs);
+    output_mb: output the grader keeps per notebook (the rest is dropped, not stored).
+    """
+
+    memory_mb: int = 3072
+    cpu_seconds: int = 600
+    processes: int = 64
+    file_size_mb: int = 64
+    scratch_mb: int = 256
+    output_mb: int = 8
+
+    def __post_init__(self):
+        for name in ("memory_mb", "cpu_seconds", "processes", "file_size_mb", "scratch_mb", "output_mb"):
+            check_int(name, getattr(self, name), 1)
+
+
+def bwrap_path() -> str | None:
+    """Path of the ``bwrap`` executable, or None where bubblewrap is not installed."""
+    return shutil.which("bwrap")
+
+
+def python_paths() -> list[Path]:
+    """Folders the kernel's Python needs: its prefixes and the ``course`` package (read-only)."""
+    import course
+
+    paths = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
+    paths.add(Path(sys.executable).resolve().parent.parent)
+    paths.add(Path(course.__file__).resolve().parent)
+    return _outermost(sorted(p for p in paths if p.exists()))
+
+
+def bwrap_command(command: list[str], *, ipc_dir: Path, env: dict[str, str], limits: Limits,
+                  files: list[Path] = (), bwrap: str = "bwrap", privileged: bool | None = None) -> list[str]:
+    """The bubblewrap command line that runs ``command`` in the sandbox.
+
+    ``ipc_dir`` is bound read-write at the same path (the kernel's sockets and connection
+    file); ``files`` are bound read-only into the home folder; ``env`` is the whole
+    environment inside. ``privileged``: whether bwrap runs as root (default: we are root),
+    in which case no user namespace is made, so that the command can drop to its own uid.
+    """
+    privileged = os.geteuid() == 0 if privileged is None else privileged
+    args = [bwrap, "--die-with-parent", "--new-session"]
+    if privileged:
+        args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+                 "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        args += ["--unshare-all"]
+    args += _system_binds() + ["--proc", "/proc", "--dev", "/dev"]
+    scratch = str(limits.scratch_mb * 1024 * 1024)
+    args += ["--perms", "1777", "--size", scratch, "--tmpfs", "/tmp"]
+    for path in python_paths() + [Path(ipc_dir)]:
+        args += _parents(path)
+        args += ["--bind" if path == Path(ipc_dir) else "--ro-bind", str(path), str(path)]
+    args += _parents(Path(HOME)) + ["--perms", "1777", "--size", scratch, "--tmpfs", HOME]
+    for f in files:
+        args += ["--ro-bind", str(f), f"{HOME}/{Path(f).name}"]
+    args += ["--clearenv"]
+    for key, value in sorted(env.items()):
+        args += ["--setenv", key, value]
+    return args + ["--chdir", HOME, "--", *command]
+
+
+def kernel_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The whole environment of a sandboxed kernel: nothing inherited from the grader's."""
+    return {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": HOME, "TMPDIR": "/tmp", "LANG": "C.UTF-8", "MPLCONFIGDIR": f"{HOME}/.matplotlib",
+        "NBGRADER_EXECUTION": "autograde", "COURSE_FAST": "1", "PYTHONNOUSERSITE": "1",
+        "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        **(extra or {}),
+    }
+
+
+def limited(command: list[str], limits: Limits, uid: int = -1, processes: int | None = None) -> list[str]:
+    """``command`` prefixed by :mod:`course.grading.limits` (rlimits, then drop to ``uid``);
+    ``processes`` overrides ``limits.processes`` (-1: no process limit)."""
+    processes = limits.processes if processes is None else processes
+    # the file, not ``-m course.grading.limits``: importing the course package here (as root)
+    # would import matplotlib and leave a cache the kernel's uid cannot write
+    return [sys.executable, "-I", str(Path(__file__).with_name("limits.py")), "--memory-mb", str(limits.memory_mb),
+            "--cpu-seconds", str(limits.cpu_seconds), "--processes", str(processes),
+            "--file-size-mb", str(limits.file_size_mb), "--uid", str(uid), "--", *command]
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel runs in bubblewrap (or, with ``sandboxed=False``, only
+    under the resource limits), talks over IPC sockets in ``ipc_dir`` and is interrupted by
+    message (a signal would not reach it through bwrap)."""
+
+    ipc_dir = Unicode(help="host folder for the kernel's sockets, shared with the sandbox").tag(config=True)
+    sandboxed = Bool(True, help="run the kernel in bubblewrap").tag(config=True)
+    uid = Integer(-1, help="uid the kernel drops to (-1: keep the grader's)").tag(config=True)
+    memory_mb = Integer(Limits.memory_mb).tag(config=True)
+    cpu_seconds = Integer(Limits.cpu_seconds).tag(config=True)
+    processes = Integer(Limits.processes).tag(config=True)
+    file_size_mb = Integer(Limits.file_size_mb).tag(config=True)
+    scratch_mb = Integer(Limits.scratch_mb).tag(config=True)
+    files = Unicode("", help="os.pathsep-separated files to show read-only in the kernel's home").tag(config=True)
+    token_file = Unicode("", help="file holding the guard's token (read and deleted by the kernel)").tag(config=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if not self.ipc_dir:
+            raise ValueError("expected SandboxedKernelManager.ipc_dir to be a folder, got ''")
+        self.transport = "ipc"
+        self.ip = str(Path(self.ipc_dir) / "k")
+        self.connection_file = str(Path(self.ipc_dir) / "kernel.json")
+        _own(Path(self.ipc_dir), self.uid, 0o700)
+
+    def write_connection_file(self, **kwargs) -> None:
+        super().write_connection_file(**kwargs)
+        _own(Path(self.connection_file), self.uid, 0o600)
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(self.memory_mb, self.cpu_seconds, self.processes, self.file_size_mb, self.scratch_mb)
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        extra = list(extra_arguments or [])
+        if not any(a.startswith("--HistoryManager.hist_file") for a in extra):
+            extra.append("--HistoryManager.hist_file=:memory:")
+        kernel = [sys.executable, "-m", "course.grading.kernel", "-f", self.connection_file, *extra]
+        env = kernel_environment({"COURSE_GUARD_TOKEN_FILE": self.token_file} if self.token_file else None)
+        if not self.sandboxed:  # limits only (no process limit: it would count all of our processes)
+            env |= {"HOME": self.ipc_dir, "MPLCONFIGDIR": f"{self.ipc_dir}/.matplotlib"}
+            command = limited(kernel, self.limits, self.uid, processes=-1)
+            return ["env", "-i", *(f"{k}={v}" for k, v in sorted(env.items())), *command]
+        command = limited(kernel, self.limits, self.uid)
+        files = [Path(f) for f in self.files.split(os.pathsep) if f]
+        return bwrap_command(command, ipc_dir=Path(self.ipc_dir), env=env, limits=self.limits,
+                             files=files, bwrap=bwrap_path() or "bwrap")
+
+    async def _async_interrupt_kernel(self) -> None:
+        if self.has_kernel:
+            msg = self.session.msg("interrupt_request", content={})
+            self._connect_control_socket()
+            self.session.send(self._control_socket, msg)
+
+    interrupt_kernel = _async_interrupt_kernel
+
+
+def _own(path: Path, uid: int, mode: int) -> None:
+    """Give ``path`` to the sandbox's ``uid`` (when it has one of its own) with ``mode``."""
+    if uid >= 0:
+        os.chown(path, uid, uid)
+    os.chmod(path, mode)
+
+
+def _system_binds() -> list[str]:
+    args = ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/") / name
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    for name in ETC_FILES:
+        path = Path("/etc") / name
+        if path.exists():
+            args += _parents(path) + ["--ro-bind", str(path), str(path)]
+    return args
+
+
+def _parents(path: Path) -> list[str]:
+    """Create ``path``'s parent folders world-readable (bwrap would copy the host's modes)."""
+    args = []
+    for parent in reversed(path.parents[:-1]):
+        args += ["--perms", "0755", "--dir", str(parent)]
+    return args
+
+
+def _outermost(paths: list[Path]) -> list[Path]:
+    kept: list[Path] = []
+    for p in paths:
+        if not any(p == k or k in p.parents for k in kept):
+            kept.append(p)
+    return kept

@@ -1,0 +1,256 @@
+"""`course grade` on the adversarial corpus (tests/adversarial): one sandboxed run with
+--jobs 2 grades every entry; each test then checks one row of grades.csv, and that nothing
+outside the sandbox was read or changed."""
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course import cli
+from course.grading.report import read_csv
+from course.grading.sandbox import SANDBOX_UID_BASE, bwrap_path
+from tests.adversarial import corpus
+from tests.conftest import ROOT
+
+pytestmark = [pytest.mark.notebook,
+              pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed")]
+CELL_TIMEOUT, NOTEBOOK_TIMEOUT = 8, 40
+
+
+def tree_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def grade(*args, root=ROOT):
+    return cli.main(["--root", str(root), "grade", "--jobs", "2", "--timeout", str(CELL_TIMEOUT),
+                     "--notebook-timeout", str(NOTEBOOK_TIMEOUT), *map(str, args)])  # later options win
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    base = tmp_path_factory.mktemp("grading")
+    root, subs, out = instructor_copy(base / "course"), base / "submissions", base / "out"
+    for student, (build, _) in corpus.ATTACKS.items():
+        corpus.write(build(), subs / student / corpus.LESSON / corpus.NOTEBOOK)
+    canary = base / "canary.txt"
+    canary.write_text(corpus.CANARY)
+    gradebook = root / "autograder" / "gradebook.db"
+    targets = {
+        "read": {"solutions": root / "solutions" / corpus.LESSON / corpus.NOTEBOOK, "canary": canary,
+                 "repository's solutions": ROOT / "solutions" / corpus.LESSON / corpus.NOTEBOOK,
+                 "other student": subs / "full" / corpus.LESSON / corpus.NOTEBOOK, "gradebook": gradebook,
+                 "grades": out / "grades.csv", "results": out / "results" / "full" / f"{corpus.LESSON}.json",
+                 "system secrets": "/etc/shadow"},
+        "write": {"course package": ROOT / "course" / "HACKED", "out": out / "HACKED", "submissions": subs / "HACKED",
+                  "solutions": root / "solutions" / "HACKED"},
+    }
+    targets = {kind: {k: str(v) for k, v in paths.items()} for kind, paths in targets.items()}
+    corpus.write(corpus.snoop(targets), subs / "snoop" / corpus.LESSON / corpus.NOTEBOOK)
+    broken = corpus.write_broken_files(subs)
+    before = {"solutions": tree_digest(root / "solutions"), "lessons": tree_digest(root / "lessons"),
+              "gradebook": hashlib.sha256(gradebook.read_bytes()).hexdigest()}
+    code = grade(subs, "--output", out, root=root)
+    rows = read_csv(out / "grades.csv")
+    yield {"base": base, "root": root, "subs": subs, "out": out, "code": code, "rows": rows, "targets": targets,
+           "before": before, "broken": broken}
+
+
+def instructor_copy(root: Path) -> Path:
+    """A copy of the course whose instructor recorded lesson 01 in autograder/gradebook.db."""
+    from nbgrader.apps import NbGraderAPI
+
+    from course.workspace import _put_python_scripts_on_path, load_config
+
+    _put_python_scripts_on_path()  # nbgrader runs alembic from PATH
+    for folder in ("solutions", "lessons", "autograder"):
+        shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns(
+            ".ipynb_checkpoints", "gradebook.db", "submitted", "autograded", "feedback"))
+    api = NbGraderAPI(config=load_config(root))
+    assert api.generate_assignment(corpus.LESSON, force=True, create=True)["success"]
+    return root
+
+
+def row(graded, student):
+    matches = [r for r in graded["rows"] if r["student_id"] == student]
+    assert len(matches) == 1, f"expected one row for {student}, got {matches}"
+    return matches[0]
+
+
+def test_the_batch_exits_0_and_has_one_row_per_submission_and_unmatched_file(graded):
+    assert graded["code"] == 0
+    students = {r["student_id"] for r in graded["rows"] if r["student_id"]}
+    assert students == set(corpus.ATTACKS) | {"snoop"} | set(graded["broken"])
+    unmatched = [r for r in graded["rows"] if r["status"] == "unmatched"]
+    assert [r["source"] for r in unmatched] == ["notes.txt"]
+    assert "not a .ipynb or .zip file" in unmatched[0]["message"]
+
+
+@pytest.mark.parametrize("student", list(corpus.ATTACKS))
+def test_each_attack_gets_the_status_and_score_it_deserves(graded, student):
+    expected = corpus.ATTACKS[student][1]
+    r = row(graded, student)
+    assert (r["status"], float(r["score"]), float(r["max_score"])) == (expected["status"], expected["score"], 9.0), r
+
+
+def test_rows_say_what_happened(graded):
+    assert "confusion-matrix-visible-tests" in row(graded, "deleter")["message"]
+    assert "iou-per-class-hidden-tests" in row(graded, "deleter")["message"]
+    assert "confusion-matrix-hidden-tests" in row(graded, "editor")["message"]
+    assert "free-points" in row(graded, "metadata")["notes"]
+    assert "mean-iou-visible-tests is out of place" in row(graded, "reorderer")["message"]
+    assert "duplicated" in row(graded, "duplicates")["notes"]
+    assert "converted from nbformat 3" in row(graded, "oldformat")["notes"]
+    assert f"longer than {CELL_TIMEOUT} s" in row(graded, "loop")["message"]
+    assert f"stopped answering for more than {CELL_TIMEOUT} s" in row(graded, "sleeper")["message"]
+    assert "kernel died" in row(graded, "killer")["message"]
+    assert "limit of 64 processes" in row(graded, "forkbomb")["message"]
+    assert "out of memory" in row(graded, "memorybomb")["message"]
+    assert "MB of output" in row(graded, "flood")["message"]
+    assert "scored 0" in row(graded, "guardkiller")["message"]
+    assert row(graded, "partial")["exercises"] == "confusion-matrix=3/3; iou-per-class=0/3; mean-iou=0/3"
+
+
+@pytest.mark.parametrize("student", ["corrupt", "blank", "bomber"])
+def test_broken_files_are_rows_not_crashes(graded, student):
+    r = row(graded, student)
+    assert (r["status"], r["lesson"], float(r["score"])) == (graded["broken"][student]["status"], corpus.LESSON, 0.0)
+    assert graded["broken"][student].get("message", "") in r["message"]
+
+
+def test_the_sandbox_denied_every_read_write_and_connection(graded):
+    r = row(graded, "snoop")
+    assert (r["status"], float(r["score"])) == ("graded", 9.0), r
+    nb = nbformat.read(graded["out"] / "autograded" / "snoop" / corpus.LESSON / corpus.NOTEBOOK, as_version=4)
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "LEAKED" not in text, text
+    attempts = {*graded["targets"]["read"], *graded["targets"]["write"], "network 1.1.1.1", "network pypi.org"}
+    assert {a for a in attempts if f"DENIED {a}" not in text} == set(), text
+    for path in graded["targets"]["write"].values():
+        assert not Path(path).exists(), f"the sandbox let a student create {path}"
+
+
+def test_the_tests_came_from_the_instructors_gradebook_and_nothing_outside_was_altered(graded):
+    root = graded["root"]
+    assert tree_digest(root / "solutions") == graded["before"]["solutions"]
+    assert tree_digest(root / "lessons") == graded["before"]["lessons"]
+    gradebook = root / "autograder" / "gradebook.db"
+    assert hashlib.sha256(gradebook.read_bytes()).hexdigest() == graded["before"]["gradebook"]
+    record = json.loads((graded["out"] / "results" / "full" / f"{corpus.LESSON}.json").read_text())
+    assert record["tests_from"] == f"gradebook {gradebook}"
+    assert (graded["base"] / "canary.txt").read_text() == corpus.CANARY
+    assert not list(graded["out"].glob(".staging/*")), "staging folders left behind"
+
+
+def test_no_student_process_survives_the_batch(graded):
+    assert _sandbox_processes() == [], "processes of the sandbox users still run"
+
+
+def _sandbox_processes() -> list[Path]:
+    uids = {SANDBOX_UID_BASE, SANDBOX_UID_BASE + 1}
+    return [p for p in Path("/proc").iterdir() if p.name.isdigit() and _uid(p) in uids]
+
+
+def _uid(proc: Path):
+    try:
+        return proc.stat().st_uid
+    except OSError:
+        return None
+
+
+def test_feedback_for_every_row_and_autograded_notebooks_for_every_graded_one(graded):
+    for r in graded["rows"]:
+        if not r["student_id"]:
+            continue
+        feedback = list((graded["out"] / "feedback" / r["student_id"] / corpus.LESSON).glob("*.html"))
+        assert len(feedback) == 1, f"no feedback for {r['student_id']}"
+        page = feedback[0].read_text()
+        if r["exercises"]:  # nbgrader graded it: its feedback page and the notebook it ran
+            assert f"Score: {float(r['score'])} / 9.0" in page, r["student_id"]
+            assert (graded["out"] / "autograded" / r["student_id"] / corpus.LESSON / corpus.NOTEBOOK).is_file()
+        else:
+            assert f"Status: <strong>{r['status']}</strong>" in page, r["student_id"]
+
+
+def test_a_rerun_grades_nothing_and_a_changed_submission_is_regraded_with_history(graded, capsys):
+    out, subs, root = graded["out"], graded["subs"], graded["root"]
+    records = {p: p.read_text() for p in (out / "results").glob("*/*.json")}
+    assert grade(subs, "--output", out, root=root) == 0
+    assert "graded 0, unchanged" in capsys.readouterr().out
+    assert {p: p.read_text() for p in (out / "results").glob("*/*.json")} == records
+
+    old = json.loads((out / "results" / "partial" / f"{corpus.LESSON}.json").read_text())
+    corpus.write(corpus.solved(["confusion-matrix", "iou-per-class"]), subs / "partial" / corpus.LESSON / corpus.NOTEBOOK)
+    for student in [s for s in os.listdir(subs) if s not in ("partial", "full")]:
+        shutil.rmtree(subs / student) if (subs / student).is_dir() else (subs / student).unlink()
+    assert grade(subs, "--output", out, root=root) == 0
+    assert "graded 1, unchanged 1" in capsys.readouterr().out
+    rows = {r["student_id"]: r for r in read_csv(out / "grades.csv")}
+    assert float(rows["partial"]["score"]) == 6.0
+    assert float(rows["empty"]["score"]) == 0.0, "results of students no longer in the folder are kept"
+    history = list((out / "history" / "partial" / corpus.LESSON).glob("*/record.json"))
+    assert [json.loads(h.read_text())["score"] for h in history] == [old["score"]]
+    assert (history[0].parent / "autograded" / corpus.NOTEBOOK).is_file()
+
+
+def test_instructor_mistakes_exit_2_with_a_message(graded, tmp_path, capsys):
+    assert grade(tmp_path / "missing", "--output", tmp_path / "out") == 2
+    assert "expected SUBMISSIONS to be a folder" in capsys.readouterr().err
+    assert grade(graded["subs"], "--output", tmp_path / "out", "--lesson", "99-nope") == 2
+    assert "unknown 99-nope" in capsys.readouterr().err
+
+
+def test_without_bubblewrap_grading_refuses_unless_told(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("course.grading.runner.bwrap_path", lambda: None)
+    (tmp_path / "subs").mkdir()
+    assert grade(tmp_path / "subs", "--output", tmp_path / "out") == 2
+    assert "--no-sandbox" in capsys.readouterr().err
+    assert grade(tmp_path / "subs", "--output", tmp_path / "out", "--no-sandbox") == 0
+    assert "WARNING: --no-sandbox" in capsys.readouterr().err
+
+
+def test_a_killed_run_loses_nothing_and_the_rerun_stops_a_slow_submission(tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    for student in ("a-first", "b-second"):
+        corpus.write(corpus.solved(), subs / student / corpus.LESSON / corpus.NOTEBOOK)
+    command = [sys.executable, "-m", "course.cli", "--root", str(ROOT), "grade", str(subs), "--output", str(out)]
+    run = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = out / "results" / "a-first" / f"{corpus.LESSON}.json"
+    deadline = time.monotonic() + 300
+    while not first.exists() and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    record = first.read_text()
+    assert json.loads(record)["score"] == 9.0
+    time.sleep(1)
+    workers = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _cwd(p).startswith(str(out))]
+    assert workers == [], "a worker outlived the killed run"
+    assert _sandbox_processes() == [], "a sandboxed kernel outlived the killed run"
+    rows = read_csv(out / "grades.csv")
+    assert [r["student_id"] for r in rows] == ["a-first"]
+
+    assert grade(subs, "--output", out, "--notebook-timeout", "2") == 0
+    rows = {r["student_id"]: r for r in read_csv(out / "grades.csv")}
+    assert first.read_text() == record, "the committed result was graded again"
+    assert (rows["b-second"]["status"], rows["b-second"]["score"]) == ("timeout", "0")
+    assert "longer than 2 s" in rows["b-second"]["message"]
+    assert not list((out / ".staging").glob("*"))
+
+
+def _cwd(proc: Path) -> str:
+    try:
+        return os.readlink(proc / "cwd")
+    except OSError:
+        return ""

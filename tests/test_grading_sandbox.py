@@ -1,0 +1,125 @@
+"""The sandbox itself, without nbgrader: what a process inside bubblewrap can see and use."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from course.grading.sandbox import HOME, SANDBOX_UID_BASE, Limits, bwrap_command, bwrap_path, limited
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed")
+UID = SANDBOX_UID_BASE + 7 if os.geteuid() == 0 else -1
+
+
+def sandboxed(tmp_path, code: str, limits: Limits = Limits(), env=None):
+    ipc = tmp_path / "ipc"
+    ipc.mkdir(exist_ok=True)
+    if UID >= 0:
+        os.chown(ipc, UID, UID)
+    command = bwrap_command(limited([sys.executable, "-c", code], limits, UID), ipc_dir=ipc,
+                            env={"PATH": "/usr/bin:/bin", "HOME": HOME, **(env or {})}, limits=limits,
+                            bwrap=bwrap_path())
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def test_only_the_python_environment_and_course_package_are_visible(tmp_path, monkeypatch):
+    canary = tmp_path / "canary.txt"
+    canary.write_text("secret")
+    monkeypatch.setenv("INSTRUCTOR_SECRET", "hunter2")
+    code = f"""
+import json, os
+def readable(p):
+    try:
+        open(p).read(1); return True
+    except OSError:
+        return False
+print(json.dumps({{"canary": readable({str(canary)!r}), "solutions": os.path.exists({str(ROOT / 'solutions')!r}),
+    "root": sorted(os.listdir({str(ROOT)!r})) if os.path.isdir({str(ROOT)!r}) else [],
+    "env": sorted(os.environ), "uid": os.getuid(), "cwd": os.getcwd(), "shadow": readable("/etc/shadow"),
+    "course": __import__("course").__file__}}))
+"""
+    run = sandboxed(tmp_path, code)
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(run.stdout)
+    assert seen["canary"] is False and seen["solutions"] is False and seen["shadow"] is False
+    assert "solutions" not in seen["root"] and "autograder" not in seen["root"]
+    assert "INSTRUCTOR_SECRET" not in seen["env"]
+    assert seen["cwd"] == HOME
+    assert seen["course"].startswith(str(ROOT / "course")) or "site-packages" in seen["course"]
+    if UID >= 0:
+        assert seen["uid"] == UID
+
+
+def test_no_network_and_no_writes_outside_the_scratch(tmp_path):
+    code = f"""
+import socket
+for path in ({str(ROOT / 'course' / 'x')!r}, "/usr/x", {str(tmp_path / 'x')!r}):
+    try:
+        open(path, "w"); print("WROTE", path)
+    except OSError as e:
+        print("denied", type(e).__name__)
+try:
+    socket.create_connection(("1.1.1.1", 53), timeout=3); print("CONNECTED")
+except OSError as e:
+    print("offline", e.errno)
+open("/tmp/ok", "w").write("scratch is writable")
+"""
+    run = sandboxed(tmp_path, code)
+    assert run.returncode == 0, run.stderr
+    assert "WROTE" not in run.stdout and "CONNECTED" not in run.stdout
+    assert run.stdout.count("denied") == 3 and "offline" in run.stdout
+    assert not (tmp_path / "x").exists()
+
+
+def test_memory_limit(tmp_path):
+    run = sandboxed(tmp_path, "x = bytearray(600 * 2**20)", Limits(memory_mb=400))
+    assert "MemoryError" in run.stderr
+
+
+def test_cpu_time_limit_kills(tmp_path):
+    run = sandboxed(tmp_path, "while True: pass", Limits(cpu_seconds=1))
+    assert run.returncode in (-24, 128 + 24, -9, 137), (run.returncode, run.stderr)  # SIGXCPU (or SIGKILL)
+
+
+@pytest.mark.skipif(UID < 0, reason="RLIMIT_NPROC counts per uid: only a root grader gives the sandbox its own")
+def test_process_limit(tmp_path):
+    code = """
+import os, time
+n = 0
+try:
+    for _ in range(1000):
+        if os.fork() == 0:
+            time.sleep(30); os._exit(0)
+        n += 1
+except OSError as e:
+    print("stopped after", n, type(e).__name__)
+"""
+    run = sandboxed(tmp_path, code, Limits(processes=20))
+    assert "stopped after" in run.stdout, run.stderr
+    assert int(run.stdout.split()[2]) < 20
+
+
+def test_file_size_and_scratch_size_limits(tmp_path):
+    code = """
+for path, size in (("/tmp/big", 3 * 2**20), ("/tmp/a", 2**20 - 10), ("/tmp/b", 2**20 - 10), ("/tmp/c", 2**20 - 10)):
+    try:
+        with open(path, "wb") as f:
+            f.write(b"x" * size)
+        print("ok", path)
+    except OSError as e:
+        print("refused", path, e.errno)
+        os.remove(path)
+"""
+    run = sandboxed(tmp_path, "import os\n" + code, Limits(file_size_mb=1, scratch_mb=2))
+    lines = run.stdout.splitlines()
+    assert lines[0] == "refused /tmp/big 27", run.stdout + run.stderr  # EFBIG: RLIMIT_FSIZE
+    assert lines[1:3] == ["ok /tmp/a", "ok /tmp/b"]
+    assert lines[3] == "refused /tmp/c 28", run.stdout  # ENOSPC: the 2 MB scratch is full
+
+
+def test_limits_are_checked():
+    with pytest.raises(ValueError, match="expected memory_mb to be an int >= 1, got 0"):
+        Limits(memory_mb=0)
