@@ -120,7 +120,8 @@ def _add_grade(sub) -> None:
     gra.add_argument("submissions", type=Path)
     gra.add_argument("--output", "-o", type=Path, required=True, help="folder for grades.csv, feedback and notebooks")
     gra.add_argument("--jobs", "-j", type=int, default=1, help="submissions graded at once (default 1)")
-    gra.add_argument("--timeout", type=int, default=60, help="seconds per cell before it is interrupted (default 60)")
+    gra.add_argument("--timeout", type=int, default=300,
+                     help="seconds per cell before it is interrupted (default 300: the lessons' training cells, in fast mode, on a busy 2-core machine)")
     gra.add_argument("--notebook-timeout", type=int, default=600,
                      help="seconds per submission before it is stopped (default 600)")
     gra.add_argument("--memory", type=int, default=Limits.memory_mb, help=f"MB of memory per kernel "

@@ -45,7 +45,7 @@ class Settings:
     """How to grade: parallel jobs, time-outs (seconds per cell, per notebook), limits, sandbox."""
 
     jobs: int = 1
-    cell_timeout: int = 60
+    cell_timeout: int = 300
     notebook_timeout: int = 600
     limits: Limits = field(default_factory=Limits)
     sandboxed: bool = True

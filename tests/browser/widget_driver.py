@@ -31,10 +31,11 @@ REDRAW_TIMEOUT_S = 15.0   # generous for a loaded 2-core CI machine; a redraw ta
 # Redraw counts of the explorers in the kernel (course.widgets.core.Explorer counts them), read
 # silently: they tell a render that drew the very same figure (so nothing changes in the page)
 # from no render at all. The explorers are found once per kernel and kept in a builtins entry,
-# outside the student's names.
+# outside the student's names. (issubclass(type(o), ...) rather than isinstance: isinstance on a
+# weak proxy whose object is gone raises ReferenceError, and torch leaves such proxies around.)
 _EXPLORERS = ("(__import__('builtins').__dict__.get('_course_browser_explorers') or "
               "__import__('builtins').__dict__.setdefault('_course_browser_explorers', [o for o in __import__('gc').get_objects() "
-              "if isinstance(o, __import__('course.widgets.core', fromlist=['Explorer']).Explorer)]))")
+              "if issubclass(type(o), __import__('course.widgets.core', fromlist=['Explorer']).Explorer)]))")
 REDRAWS = f"[e.redraws for e in {_EXPLORERS}]"
 # Does explorer number {index} show, as its last figure, the PNG whose base64 is {png}? (the
 # figure as the notebook's display formatter renders it, as the Output widget got it)
@@ -118,6 +119,11 @@ _CONTROLS_JS = r"""(root) => {
   }
   for (const el of root.querySelectorAll('.widget-textarea textarea')) {
     add('text', el, labelOf(el), {value: el.value, disabled: el.disabled});
+    covered.add(el);
+  }
+  for (const el of root.querySelectorAll('.widget-text input[type=number]')) {
+    add('number', el, labelOf(el), {value: +el.value, min: el.min === '' ? -Infinity : +el.min,
+        max: el.max === '' ? Infinity : +el.max, disabled: el.disabled});
     covered.add(el);
   }
   for (const el of root.querySelectorAll('.widget-checkbox input[type=checkbox]')) {
@@ -329,6 +335,18 @@ class WidgetUnderTest:
             raise WidgetBroken(f"{self.name}: {action.description}: the text area lost the edit")
         return action
 
+    def type_number(self, group: str) -> Action:
+        """Type the next number (the previous one at the maximum) into a number box and press Enter."""
+        control = self._find(group)
+        new = control["value"] + 1 if control["value"] < control["max"] else control["value"] - 1
+        box = self.control(group)
+        box.fill(f"{new:g}")
+        action = self.act(f"{group} = {new:g}", lambda: box.press("Enter"))
+        if float(self.control(group).input_value()) != new:
+            raise WidgetBroken(f"{self.name}: {action.description}: the number box shows "
+                               f"{self.control(group).input_value()!r}, expected {new:g}")
+        return action
+
     def tick(self, group: str) -> Action:
         return self.act(f"{group}: toggle", self.control(group).click)
 
@@ -396,6 +414,8 @@ class WidgetUnderTest:
             self.press(group)
         elif kind == "text":
             self.edit(group)
+        elif kind == "number":
+            self.type_number(group)
         elif kind == "checkbox":
             self.tick(group)
         elif kind == "play":
