@@ -7,6 +7,7 @@
     course execute [NOTEBOOK ...]  re-run solutions in fast mode and store their outputs
     course grade SUBMISSIONS --output OUT [--jobs N]  autograde submissions in a sandbox
     course check NOTEBOOK     run a notebook's visible tests and warn about what breaks grading
+    course train [OPTIONS]    train a U-Net (embedded dataset by default): checkpoint, metrics, figures
 """
 
 from __future__ import annotations
@@ -34,9 +35,15 @@ def main(argv: list[str] | None = None) -> int:
     chk.add_argument("notebook", type=Path)
     chk.add_argument("--no-run", action="store_true", help="read the outputs already in the notebook instead")
     chk.add_argument("--timeout", type=int, default=600, help="seconds per cell (default 600)")
+    from .train import command as train_command
+
+    train_command.add_arguments(sub.add_parser(
+        "train", help="train a U-Net (embedded dataset by default); writes checkpoint, metrics.json and figures"))
     args = parser.parse_args(argv)
     if args.command == "check":  # students run it anywhere, without a checkout
         return _check(args)
+    if args.command == "train":  # needs no checkout either
+        return train_command.run(args)
 
     from .workspace import find_root
 

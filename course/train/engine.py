@@ -1,0 +1,399 @@
+"""The training engine of lesson 07 and ``course train``: epochs over an in-memory dataset.
+
+The whole dataset goes to the device once; each epoch shuffles it with a seeded generator,
+slices batches, augments them jointly (:func:`course.data.augment`), and takes an AdamW
+step under the device's :class:`~course.train.settings.Settings` (mixed precision, memory
+format). The learning rate warms up, then decays on a cosine. After every epoch the
+validation split is evaluated at dataset level (one confusion matrix over all its pixels,
+scored by :mod:`course.metrics`), a checkpoint is written atomically, and a callback sees the
+epoch's record (the lesson draws a live plot from it). A run stops after ``epochs``, when it
+reaches ``target_miou``, when its ``time_budget`` runs out (after the current step, then it
+still evaluates and checkpoints), or when the callback returns True.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from ..arguments import check_int
+from ..data import SegmentationDataset, augment
+from ..metrics import confusion_matrix, iou_per_class, mean_iou, pixel_accuracy
+from .checkpoint import load_checkpoint, save_checkpoint
+from .losses import LOSSES, class_weights, make_loss
+from .settings import Settings, choose_settings
+
+__all__ = ["TrainConfig", "EpochRecord", "Evaluation", "TrainResult", "train", "train_step", "evaluate",
+           "lr_factor", "CHECKPOINT_FORMAT"]
+
+CHECKPOINT_FORMAT = 1
+Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """What to train and for how long. ``loss`` is one of :data:`course.train.losses.LOSSES`;
+    ``class_weights`` weights its cross entropy by median frequency balancing; ``warmup`` is
+    the fraction of steps whose learning rate rises linearly before the cosine decay to
+    ``final_lr_fraction * lr``; ``time_budget`` (seconds of this call) stops a run early, and
+    so does ``target_miou`` (validation mean IoU in (0, 1]) if ``stop_at_target``; the run
+    reports the time it took to reach it either way."""
+
+    epochs: int = 30
+    batch_size: int = 16
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    warmup: float = 0.05
+    final_lr_fraction: float = 0.01
+    loss: str = "ce+dice"
+    class_weights: bool = True
+    flip: bool = True
+    rot90: bool = False
+    padding: int = 0
+    eval_batch_size: int = 128
+    seed: int = 0
+    time_budget: float | None = None
+    target_miou: float | None = None
+    stop_at_target: bool = True
+
+    def __post_init__(self):
+        check_int("epochs", self.epochs, 1)
+        check_int("batch_size", self.batch_size, 1)
+        check_int("eval_batch_size", self.eval_batch_size, 1)
+        check_int("padding", self.padding, 0)
+        check_int("seed", self.seed, 0)
+        _check_number("lr", self.lr, low=0, low_open=True)
+        _check_number("weight_decay", self.weight_decay, low=0)
+        _check_number("warmup", self.warmup, low=0, high=1)
+        _check_number("final_lr_fraction", self.final_lr_fraction, low=0, high=1)
+        if self.time_budget is not None:
+            _check_number("time_budget", self.time_budget, low=0, low_open=True)
+        if self.target_miou is not None:
+            _check_number("target_miou", self.target_miou, low=0, high=1, low_open=True)
+        if self.loss not in LOSSES:
+            raise ValueError(f"expected loss to be one of {list(LOSSES)}, got {self.loss!r}")
+
+
+@dataclass
+class Evaluation:
+    """Dataset-level scores: ``confusion`` int64 (K, K) (rows true, columns predicted),
+    ``iou`` float (K,) (NaN for a class absent from targets and predictions)."""
+
+    loss: float
+    miou: float
+    iou: np.ndarray
+    pixel_accuracy: float
+    confusion: np.ndarray
+
+
+@dataclass
+class EpochRecord:
+    """One epoch: mean training loss, its validation scores, the learning rate at its end,
+    ``elapsed`` seconds since the run began (over resumes) and training images per second."""
+
+    epoch: int
+    steps: int
+    train_loss: float
+    val_loss: float
+    miou: float
+    iou: list[float]
+    pixel_accuracy: float
+    lr: float
+    elapsed: float
+    images_per_second: float
+
+
+@dataclass
+class TrainResult:
+    """What a run did: one record per epoch, why it stopped ("epochs", "target", "time budget",
+    "callback"), the seconds it took to reach ``target_miou`` (None if it did not), and the
+    last evaluation."""
+
+    history: list[EpochRecord]
+    settings: Settings
+    config: TrainConfig
+    stopped: str
+    time_to_target: float | None
+    evaluation: Evaluation
+    resumed_from: int = 0
+    class_weights: list[float] | None = field(default=None)
+
+    @property
+    def best_miou(self) -> float:
+        return max((r.miou for r in self.history if not math.isnan(r.miou)), default=float("nan"))
+
+    @property
+    def best_epoch(self) -> int | None:
+        scored = [r for r in self.history if not math.isnan(r.miou)]
+        return max(scored, key=lambda r: r.miou).epoch if scored else None
+
+    def to_dict(self) -> dict:
+        """Plain data for ``metrics.json``."""
+        return {"history": [asdict(r) for r in self.history], "settings": self.settings.to_dict(),
+                "config": asdict(self.config), "stopped": self.stopped, "time_to_target": self.time_to_target,
+                "best_miou": self.best_miou, "best_epoch": self.best_epoch, "resumed_from": self.resumed_from,
+                "class_weights": self.class_weights,
+                "final": {"miou": self.evaluation.miou, "pixel_accuracy": self.evaluation.pixel_accuracy,
+                          "iou": self.evaluation.iou.tolist(), "loss": self.evaluation.loss,
+                          "confusion": self.evaluation.confusion.tolist()}}
+
+
+def lr_factor(step: int, total: int, warmup: float = 0.05, final: float = 0.01) -> float:
+    """Learning-rate multiplier at ``step`` of ``total``: linear warm-up over ``warmup * total``
+    steps, then a cosine from 1 down to ``final`` at the last step."""
+    warm = max(1, round(warmup * total)) if warmup > 0 else 0
+    if step < warm:
+        return (step + 1) / warm
+    progress = min(1.0, (step - warm) / max(1, total - warm - 1))
+    return final + (1 - final) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def train_step(model: nn.Module, images: torch.Tensor, masks: torch.Tensor, loss_fn: Loss,
+               optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler, settings: Settings) -> torch.Tensor:
+    """One optimisation step: forward under autocast, loss in fp32, backward through the
+    (possibly disabled) gradient scaler. Returns the loss, detached (no device sync)."""
+    with settings.autocast():
+        scores = model(images)
+    loss = loss_fn(scores.float(), masks)
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    return loss.detach()
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, dataset: SegmentationDataset, loss_fn: Loss | None = None,
+             settings: Settings | None = None, batch_size: int = 128) -> Evaluation:
+    """Scores of ``model`` on the whole ``dataset``: a confusion matrix summed over batches,
+    then mean IoU, per-class IoU and pixel accuracy from :mod:`course.metrics`; ``loss`` is
+    ``loss_fn`` (default: cross entropy) averaged over images. ``settings`` default to the
+    fastest for the model's device. Leaves the model in eval mode."""
+    settings = settings or choose_settings(next(model.parameters()).device.type)
+    loss_fn = loss_fn or make_loss("ce")
+    check_int("batch_size", batch_size, 1)
+    model.to(settings.torch_device, memory_format=settings.memory_format)
+    with settings.active():
+        images, masks = settings.to_device(dataset.images), settings.to_device(dataset.masks)
+        return _evaluate(model, images, masks, dataset.num_classes, loss_fn, settings, batch_size)
+
+
+def _evaluate(model, images, masks, num_classes, loss_fn, settings, batch_size) -> Evaluation:
+    model.eval()
+    cm = np.zeros((num_classes, num_classes), np.int64)
+    total = torch.zeros((), device=images.device)
+    for start in range(0, len(images), batch_size):
+        x = images[start:start + batch_size].contiguous(memory_format=settings.memory_format)
+        y = masks[start:start + batch_size]
+        with settings.autocast():
+            scores = model(x)
+        total += loss_fn(scores.float(), y) * len(x)
+        cm += confusion_matrix(scores.argmax(1).cpu().numpy(), y.cpu().numpy(), num_classes)
+    return Evaluation(loss=total.item() / len(images), miou=mean_iou(cm), iou=iou_per_class(cm),
+                      pixel_accuracy=pixel_accuracy(cm), confusion=cm)
+
+
+def train(model: nn.Module, train_set: SegmentationDataset, val_set: SegmentationDataset,
+          config: TrainConfig | None = None, *, settings: Settings | None = None,
+          checkpoint: str | Path | None = None, resume: bool = False,
+          callback: Callable[[EpochRecord, list[EpochRecord]], bool | None] | None = None,
+          progress: bool = True, clock: Callable[[], float] = time.perf_counter) -> TrainResult:
+    """Train ``model`` on ``train_set`` and evaluate it on ``val_set`` after every epoch.
+
+    ``settings`` default to :func:`choose_settings` ("auto"); ``checkpoint``: a file written
+    after every epoch; with ``resume`` the run continues from it when it exists (model,
+    optimizer, schedule, scaler, random generators and history), so the result equals an
+    uninterrupted run with the same config. ``callback(record, history)`` runs after each
+    epoch; returning True stops the run. ``progress`` shows a bar and prints the settings
+    and one line per epoch. The model stays on the device, in eval mode.
+    """
+    config = config or TrainConfig()
+    settings = settings or choose_settings("auto")
+    _check_datasets(train_set, val_set)
+    if resume and checkpoint is None:
+        raise ValueError("expected a checkpoint path to resume from, got checkpoint=None")
+    with settings.active():
+        return _Run(model, train_set, val_set, config, settings, checkpoint, callback, progress, clock).run(resume)
+
+
+class _Run:
+    """The state of one call of :func:`train`."""
+
+    def __init__(self, model, train_set, val_set, config, settings, checkpoint, callback, progress, clock):
+        self.config, self.settings, self.callback = config, settings, callback
+        self.progress, self.clock = progress, clock
+        self.checkpoint = Path(checkpoint) if checkpoint is not None else None
+        self.num_classes = train_set.num_classes
+        self.model = model.to(settings.torch_device, memory_format=settings.memory_format)
+        self.images, self.masks = settings.to_device(train_set.images), settings.to_device(train_set.masks)
+        self.val_images, self.val_masks = settings.to_device(val_set.images), settings.to_device(val_set.masks)
+        self.weights = class_weights(train_set.masks, self.num_classes) if config.class_weights else None
+        self.loss_fn = make_loss(config.loss, self.weights)
+        self.batch_size = min(config.batch_size, len(self.images))
+        self.steps_per_epoch = len(self.images) // self.batch_size
+        self.total_steps = config.epochs * self.steps_per_epoch
+        self.optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda step: lr_factor(step, self.total_steps, config.warmup, config.final_lr_fraction))
+        self.scaler = settings.grad_scaler_for_run()
+        self.shuffle = torch.Generator().manual_seed(config.seed)
+        self.augment = torch.Generator().manual_seed(config.seed + 1)
+        self.history: list[EpochRecord] = []
+        self.elapsed_before, self.time_to_target, self.resumed_from = 0.0, None, 0
+
+    def run(self, resume: bool) -> TrainResult:
+        if resume and self.checkpoint.is_file():
+            self._load(load_checkpoint(self.checkpoint))  # on the CPU: RNG states must be CPU tensors;
+            # load_state_dict moves weights and optimizer state to the parameters' device
+        if self.progress:
+            print(f"settings: {self.settings.describe()}")
+            if self.resumed_from:
+                print(f"resumed from {self.checkpoint} after epoch {self.resumed_from}")
+        start = self.clock()
+        stopped, evaluation = "epochs", None
+        bar = tqdm(total=self.total_steps, initial=len(self.history) * self.steps_per_epoch, unit="step",
+                   desc="training", disable=not self.progress, dynamic_ncols=True)
+        try:
+            for epoch in range(len(self.history) + 1, self.config.epochs + 1):
+                out_of_time = self._epoch(epoch, start, bar)
+                evaluation = _evaluate(self.model, self.val_images, self.val_masks, self.num_classes, self.loss_fn,
+                                       self.settings, self.config.eval_batch_size)
+                record = self._record(epoch, evaluation, start)
+                target = self.config.target_miou
+                if target is not None and self.time_to_target is None and record.miou >= target:
+                    self.time_to_target = record.elapsed
+                if self.checkpoint is not None:
+                    save_checkpoint(self.checkpoint, self._state())
+                bar.set_postfix(loss=f"{record.train_loss:.3f}", miou=f"{record.miou:.3f}",
+                                img_s=f"{record.images_per_second:.0f}", refresh=False)
+                if self.progress:
+                    bar.write(_describe(record, self.config.epochs))
+                stop = self.callback(record, list(self.history)) if self.callback is not None else None
+                if self.time_to_target is not None and self.config.stop_at_target:
+                    stopped = "target"
+                elif out_of_time:
+                    stopped = "time budget"
+                elif stop:
+                    stopped = "callback"
+                if stopped != "epochs":
+                    break
+        finally:
+            bar.close()
+        if evaluation is None:  # nothing left to train: score the checkpoint's model
+            evaluation = _evaluate(self.model, self.val_images, self.val_masks, self.num_classes, self.loss_fn,
+                                   self.settings, self.config.eval_batch_size)
+            if self.time_to_target is not None and self.config.stop_at_target:
+                stopped = "target"
+        return TrainResult(self.history, self.settings, self.config, stopped, self.time_to_target, evaluation,
+                           self.resumed_from, None if self.weights is None else self.weights.tolist())
+
+    def _epoch(self, epoch: int, start: float, bar) -> bool:
+        """Train one epoch; True if the time budget ran out (the epoch then ends early)."""
+        self.model.train()
+        order = torch.randperm(len(self.images), generator=self.shuffle).to(self.images.device)
+        total, steps, began = torch.zeros((), device=self.images.device), 0, self.clock()
+        budget = self.config.time_budget
+        out_of_time = False
+        for step in range(self.steps_per_epoch):
+            batch = order[step * self.batch_size:(step + 1) * self.batch_size]
+            x, y = augment(self.images[batch], self.masks[batch], self.augment, flip=self.config.flip,
+                           rot90=self.config.rot90, padding=self.config.padding)
+            x = x.contiguous(memory_format=self.settings.memory_format)
+            if epoch == 1 and step == 0:
+                self._check_scores(x, y)
+            total += train_step(self.model, x, y, self.loss_fn, self.optimizer, self.scaler, self.settings)
+            self.scheduler.step()
+            steps += 1
+            bar.update(1)
+            if budget is not None and self.clock() - start >= budget:
+                out_of_time = True
+                break
+        self.epoch_loss = total.item() / steps
+        self.epoch_steps = steps
+        self.epoch_seconds = self.clock() - began
+        return out_of_time
+
+    def _record(self, epoch: int, evaluation: Evaluation, start: float) -> EpochRecord:
+        record = EpochRecord(
+            epoch=epoch, steps=self.epoch_steps, train_loss=self.epoch_loss, val_loss=evaluation.loss,
+            miou=evaluation.miou, iou=evaluation.iou.tolist(), pixel_accuracy=evaluation.pixel_accuracy,
+            lr=self.optimizer.param_groups[0]["lr"], elapsed=self.elapsed_before + self.clock() - start,
+            images_per_second=self.epoch_steps * self.batch_size / max(self.epoch_seconds, 1e-9))
+        self.history.append(record)
+        return record
+
+    def _check_scores(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        self.model.eval()  # no batch-norm statistics updated by this check
+        with torch.no_grad(), self.settings.autocast():
+            shape = tuple(self.model(x[:1]).shape)
+        self.model.train()
+        if shape[1] != self.num_classes or shape[2:] != tuple(y.shape[1:]):
+            raise ValueError(f"expected the model's scores to be (N, {self.num_classes}, {y.shape[1]}, {y.shape[2]}) "
+                             f"for {self.num_classes} classes, got {shape}")
+
+    def _state(self) -> dict:
+        return {"format": CHECKPOINT_FORMAT, "epoch": len(self.history), "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+                "scaler": self.scaler.state_dict(), "shuffle_rng": self.shuffle.get_state(),
+                "augment_rng": self.augment.get_state(), "torch_rng": torch.get_rng_state(),
+                "cuda_rng": torch.cuda.get_rng_state_all() if self.settings.device == "cuda" else [],
+                "history": [asdict(r) for r in self.history], "elapsed": self.history[-1].elapsed,
+                "time_to_target": self.time_to_target, "config": asdict(self.config),
+                "settings": self.settings.to_dict()}
+
+    def _load(self, state: dict) -> None:
+        if state.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"expected a checkpoint of format {CHECKPOINT_FORMAT}, got {state.get('format')!r}")
+        try:
+            self.model.load_state_dict(state["model"])
+        except RuntimeError as error:
+            raise ValueError(f"expected the checkpoint {self.checkpoint} to hold this model's weights, got "
+                             f"others: {str(error).splitlines()[0]} ...") from error
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        if state["scaler"]:  # empty when saved without a scaler (fp32, bf16): a fresh scaler then starts
+            self.scaler.load_state_dict(state["scaler"])
+        self.shuffle.set_state(state["shuffle_rng"])
+        self.augment.set_state(state["augment_rng"])
+        torch.set_rng_state(state["torch_rng"])
+        if state["cuda_rng"] and self.settings.device == "cuda":
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
+        self.history = [EpochRecord(**r) for r in state["history"]]
+        self.elapsed_before, self.time_to_target = state["elapsed"], state["time_to_target"]
+        self.resumed_from = state["epoch"]
+
+
+def _describe(record: EpochRecord, epochs: int) -> str:
+    return (f"epoch {record.epoch:>3}/{epochs}  loss {record.train_loss:.4f}  val loss {record.val_loss:.4f}  "
+            f"val mIoU {record.miou:.4f}  pixel acc {record.pixel_accuracy:.4f}  "
+            f"{record.images_per_second:.0f} img/s  {record.elapsed:.1f} s")
+
+
+def _check_datasets(train_set, val_set) -> None:
+    for name, ds in (("train_set", train_set), ("val_set", val_set)):
+        if not isinstance(ds, SegmentationDataset):
+            raise ValueError(f"expected {name} to be a course.data.SegmentationDataset, got {type(ds).__name__}")
+    if train_set.class_names != val_set.class_names or train_set.images.shape[1] != val_set.images.shape[1]:
+        raise ValueError(f"expected train and val splits of the same classes and channels, got "
+                         f"{train_set.class_names} ({train_set.images.shape[1]} ch) and "
+                         f"{val_set.class_names} ({val_set.images.shape[1]} ch)")
+
+
+def _check_number(name: str, value, low=None, high=None, low_open: bool = False) -> None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and low is not None:
+        ok = value > low if low_open else value >= low
+    if ok and high is not None:
+        ok = value <= high
+    if not ok:
+        upper = f"{high}]" if high is not None else "inf)"
+        bounds = f"{'(' if low_open else '['}{low}, {upper}"
+        raise ValueError(f"expected {name} to be a number in {bounds}, got {value!r}")

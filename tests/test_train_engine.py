@@ -1,0 +1,178 @@
+"""course.train.engine: dataset-level evaluation, stopping rules, checkpoints and exact resume."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from course.data import SegmentationDataset
+from course.metrics import confusion_matrix, iou_per_class, mean_iou, pixel_accuracy
+from course.train import predict
+from course.train.checkpoint import load_checkpoint, save_checkpoint
+from course.train.engine import TrainConfig, evaluate, lr_factor, train
+from course.train.settings import Settings
+
+CPU = Settings("cpu")
+
+
+def _split(n, seed, size=8, split="train"):
+    """Class 1 where the red channel exceeds 0.5 (learnable pixel by pixel), a few pixels ignored."""
+    g = torch.Generator().manual_seed(seed)
+    images = torch.rand(n, 3, size, size, generator=g)
+    masks = (images[:, 0] > 0.5).long()
+    masks[torch.rand(n, size, size, generator=g) < 0.05] = 255
+    return SegmentationDataset(images, masks, ("low", "high"), name="toy", split=split)
+
+
+def _net(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.Conv2d(8, 2, 1))
+
+
+def _config(**changes):
+    return TrainConfig(**({"epochs": 4, "batch_size": 8, "lr": 2e-2, "eval_batch_size": 7} | changes))
+
+
+TRAIN, VAL = _split(48, 0), _split(23, 1, split="val")
+
+
+def test_evaluate_equals_course_metrics_on_the_concatenated_predictions():
+    model = _net()
+    result = evaluate(model, VAL, settings=CPU, batch_size=5)
+    pred = predict(model, VAL.images).numpy()
+    cm = confusion_matrix(pred, VAL.masks.numpy(), 2)
+    assert np.array_equal(result.confusion, cm)
+    assert result.miou == pytest.approx(mean_iou(cm)) and result.pixel_accuracy == pytest.approx(pixel_accuracy(cm))
+    assert np.allclose(result.iou, iou_per_class(cm))
+    with torch.no_grad():
+        whole = F.cross_entropy(model(VAL.images), VAL.masks, ignore_index=255).item()
+    assert evaluate(model, VAL, settings=CPU, batch_size=len(VAL)).loss == pytest.approx(whole, rel=1e-5)
+
+
+def test_training_learns_and_records_every_epoch():
+    result = train(_net(), TRAIN, VAL, _config(), settings=CPU, progress=False)
+    assert result.stopped == "epochs" and [r.epoch for r in result.history] == [1, 2, 3, 4]
+    assert all(r.steps == 6 for r in result.history)                 # 48 images // batch 8
+    assert result.history[-1].miou > 0.8 and result.history[0].miou < 0.7
+    assert result.history[-1].train_loss < 0.6 * result.history[0].train_loss
+    assert result.history[-1].lr == pytest.approx(2e-2 * 0.01)         # cosine decays to 1 %
+    assert all(r.images_per_second > 0 for r in result.history)
+    assert result.evaluation.miou == result.history[-1].miou == result.best_miou
+    assert [r.elapsed for r in result.history] == sorted(r.elapsed for r in result.history)
+
+
+def test_lr_factor_warms_up_then_follows_a_cosine():
+    total = 100  # 5 warm-up steps
+    assert [lr_factor(s, total) for s in range(5)] == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0])
+    assert lr_factor(99, total) == pytest.approx(0.01)
+    middle = 5 + (99 - 5) / 2
+    assert lr_factor(int(middle), total) == pytest.approx(0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * 0.5)), abs=0.02)
+    assert lr_factor(0, 10, warmup=0) == 1.0
+
+
+def test_a_time_budget_stops_after_the_current_step_and_still_evaluates_and_saves(tmp_path):
+    ticks = iter(range(10 ** 6))
+    clock = lambda: float(next(ticks))  # noqa: E731  one second per reading
+    result = train(_net(), TRAIN, VAL, _config(time_budget=2.5), settings=CPU, progress=False,
+                   checkpoint=tmp_path / "c.pt", clock=clock)
+    assert result.stopped == "time budget"
+    assert [r.steps for r in result.history] == [2]    # start=0, epoch clock=1, after step 1: 2, step 2: 3 >= 2.5
+    assert load_checkpoint(tmp_path / "c.pt")["epoch"] == 1
+    assert not math.isnan(result.evaluation.miou)
+    tiny = train(_net(), TRAIN, VAL, _config(time_budget=1e-9), settings=CPU, progress=False)
+    assert tiny.stopped == "time budget" and [r.steps for r in tiny.history] == [1]
+
+
+def test_a_target_stops_early_and_reports_when_it_was_reached():
+    result = train(_net(), TRAIN, VAL, _config(epochs=8, target_miou=0.6), settings=CPU, progress=False)
+    assert result.stopped == "target" and len(result.history) < 8
+    assert result.history[-1].miou >= 0.6 > max(r.miou for r in result.history[:-1])
+    assert result.time_to_target == result.history[-1].elapsed
+    full = train(_net(), TRAIN, VAL, _config(epochs=len(result.history) + 1, target_miou=0.6, stop_at_target=False),
+                 settings=CPU, progress=False)
+    assert full.stopped == "epochs" and len(full.history) == len(result.history) + 1
+    first = next(r for r in full.history if r.miou >= 0.6)
+    assert full.time_to_target == first.elapsed
+    unreachable = train(_net(), TRAIN, VAL, _config(epochs=1, target_miou=1.0), settings=CPU, progress=False)
+    assert unreachable.time_to_target is None and unreachable.stopped == "epochs"
+
+
+def test_a_callback_sees_each_epoch_and_can_stop_the_run():
+    seen = []
+
+    def callback(record, history):
+        seen.append((record.epoch, len(history)))
+        return record.epoch == 2
+
+    result = train(_net(), TRAIN, VAL, _config(), settings=CPU, progress=False, callback=callback)
+    assert seen == [(1, 1), (2, 2)] and result.stopped == "callback"
+
+
+@pytest.mark.parametrize("settings", [CPU, Settings("cpu", channels_last=True)], ids=["nchw", "channels_last"])
+def test_resume_after_an_interruption_equals_an_uninterrupted_run(tmp_path, settings):
+    config = _config(loss="ce+dice", class_weights=True)
+    whole = train(_net(), TRAIN, VAL, config, settings=settings, progress=False)
+    path = tmp_path / "checkpoint.pt"
+    first = train(_net(), TRAIN, VAL, config, settings=settings, progress=False, checkpoint=path,
+                  callback=lambda record, history: record.epoch == 2)  # the "disconnect" after epoch 2
+    assert first.stopped == "callback" and load_checkpoint(path)["epoch"] == 2
+    torch.manual_seed(123)                                                 # global RNG state is restored too
+    model = _net(seed=99)                                                  # weights come from the checkpoint
+    resumed = train(model, TRAIN, VAL, config, settings=settings, progress=False, checkpoint=path, resume=True)
+    assert resumed.resumed_from == 2 and [r.epoch for r in resumed.history] == [1, 2, 3, 4]
+    for a, b in zip(resumed.history, whole.history):
+        assert (a.train_loss, a.val_loss, a.miou, a.steps, a.lr) == (b.train_loss, b.val_loss, b.miou, b.steps, b.lr)
+    reference = _net()
+    train(reference, TRAIN, VAL, config, settings=settings, progress=False)
+    for (name, a), b in zip(model.state_dict().items(), reference.state_dict().values()):
+        assert torch.equal(a, b), name
+    again = train(_net(), TRAIN, VAL, config, settings=settings, progress=False, checkpoint=path, resume=True)
+    assert len(again.history) == 4 and again.evaluation.miou == whole.evaluation.miou  # nothing left to train
+
+
+def test_resume_without_a_checkpoint_file_starts_fresh_and_a_foreign_checkpoint_is_refused(tmp_path):
+    path = tmp_path / "new.pt"
+    result = train(_net(), TRAIN, VAL, _config(epochs=1), settings=CPU, progress=False, checkpoint=path, resume=True)
+    assert result.resumed_from == 0 and path.is_file()
+    other = nn.Sequential(nn.Conv2d(3, 4, 1), nn.ReLU(), nn.Conv2d(4, 2, 1))
+    with pytest.raises(ValueError, match="expected the checkpoint .* to hold this model's weights"):
+        train(other, TRAIN, VAL, _config(epochs=2), settings=CPU, progress=False, checkpoint=path, resume=True)
+    with pytest.raises(ValueError, match="expected a checkpoint path to resume from, got checkpoint=None"):
+        train(_net(), TRAIN, VAL, _config(), settings=CPU, progress=False, resume=True)
+
+
+def test_checkpoints_are_written_atomically(tmp_path, monkeypatch):
+    path = save_checkpoint(tmp_path / "c.pt", {"epoch": 1, "w": torch.ones(3)})
+    assert load_checkpoint(path)["epoch"] == 1
+    assert path.stat().st_mode & 0o644 == 0o644  # readable like any file, not mkstemp's 0600
+
+    def broken(obj, file):
+        file.write(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(path, {"epoch": 2})
+    monkeypatch.undo()
+    assert load_checkpoint(path)["epoch"] == 1 and [p.name for p in tmp_path.iterdir()] == ["c.pt"]
+    with pytest.raises(FileNotFoundError, match="expected a checkpoint at .*missing.pt, got no such file"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_bad_configurations_and_data_are_explained():
+    with pytest.raises(ValueError, match="expected epochs to be an int >= 1, got 0"):
+        TrainConfig(epochs=0)
+    with pytest.raises(ValueError, match=r"expected target_miou to be a number in \(0, 1\], got 1.5"):
+        TrainConfig(target_miou=1.5)
+    with pytest.raises(ValueError, match=r"expected lr to be a number in \(0, inf\), got -1"):
+        TrainConfig(lr=-1)
+    with pytest.raises(ValueError, match="expected loss to be one of"):
+        TrainConfig(loss="l2")
+    with pytest.raises(ValueError, match=r"expected the model's scores to be \(N, 2, 8, 8\) for 2 classes, got "
+                                         r"\(1, 3, 8, 8\)"):
+        train(nn.Conv2d(3, 3, 1), TRAIN, VAL, _config(), settings=CPU, progress=False)
+    with pytest.raises(ValueError, match="expected train_set to be a course.data.SegmentationDataset, got tuple"):
+        train(_net(), (TRAIN.images, TRAIN.masks), VAL, settings=CPU, progress=False)
