@@ -153,7 +153,7 @@ def draw_class_bars(ax, values: dict, class_names, ylabel: str, ylim=(0, 1)) -> 
     """Grouped bars: one group per class, one bar per entry of ``values`` (label -> per-class array)."""
     k, n = len(class_names), len(values)
     width = 0.8 / n
-    shades = ["#0072b2", "#e69f00", "#009e73", "#cc79a7"]
+    shades = [PALETTE[5], PALETTE[1], PALETTE[3], PALETTE[7]]  # blue, orange, green, pink
     for i, (label, v) in enumerate(values.items()):
         ax.bar(np.arange(k) + (i - (n - 1) / 2) * width, np.nan_to_num(np.asarray(v, float)),
                width, label=label, color=shades[i % len(shades)])

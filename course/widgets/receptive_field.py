@@ -28,7 +28,7 @@ from .. import viz
 from ..receptive_field import GradientProbe, ReceptiveField, output_size, receptive_field
 from ..samples import street_scene
 from .core import Explorer
-from .grid import label
+from .grid import label, lighten
 
 INPUT_SIZE = 64
 DOWNSAMPLING = ("none", "2x2 max pooling", "stride-2 conv")
@@ -218,7 +218,7 @@ class FieldFigure:
             self.whole.append(ax.add_patch(Rectangle((0, 0), 1, 1, fill=False, lw=1.2, ls="--",
                                                      edgecolor=_FIELD_COLOR, zorder=3, gid="window")))
             self.centres.append(ax.plot([], [], "+", color=_FIELD_COLOR, ms=9, mew=1.5, zorder=4)[0])
-        right.set_facecolor("#deebf7")
+        right.set_facecolor(lighten(viz.PALETTE[5], 0.85))  # a pale tint of the output pixel's colour
         right.set_aspect("equal", adjustable="box")
         self.pixel = right.add_patch(Rectangle((0, 0), 1, 1, facecolor=viz.PALETTE[5], edgecolor=_FIELD_COLOR,
                                                lw=1.5))
@@ -303,7 +303,7 @@ def receptive_field_explorer(input_size: int = INPUT_SIZE, image: np.ndarray | N
     """
     if image is None:
         image = street_scene(seed=3, size=(input_size, input_size)).image
-    style = {"description_width": "70px"}
+    style = {"description_width": "90px"}  # room for "conv layers", "downsample", "output row"
     wide = widgets.Layout(width="230px")
     look = {"style": style, "layout": wide}
     arch = {

@@ -190,7 +190,7 @@ def strided_conv_explorer(size: int = 7, kernel: int = 3, stride: int = 2, paddi
                                             reuse=shown.get("figure"))
         return shown["figure"]
 
-    return Explorer(controls, render, extra=[widgets.HBox([play, formula])], columns=3)
+    return Explorer(controls, render, extra=[widgets.HBox([play, formula], layout=widgets.Layout(align_items="center"))], columns=3)
 
 
 def benchmark_cases() -> list[tuple[str, Explorer, list[dict]]]:
