@@ -52,7 +52,7 @@ def _as_array(got, call: str, hint: str) -> np.ndarray:
         got = got.detach().cpu().numpy()
     if not isinstance(got, np.ndarray):
         _fail(call, f"expected a NumPy array, got {type(got).__name__}", hint)
-    return got
+    return np.asarray(got)  # a plain array: a subclass could redefine how it compares
 
 
 def _show(array: np.ndarray) -> str:

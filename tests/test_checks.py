@@ -67,3 +67,18 @@ def test_check_shape_names_both_shapes():
         check_shape(torch.zeros(2, 3), (2, 4), call="f(x)")
     with pytest.raises(AssertionError, match="expected an array or tensor of shape \\(2,\\), got NoneType"):
         check_shape(None, (2,), call="f(x)")
+
+
+def test_an_array_subclass_cannot_redefine_the_comparison():
+    class Agreeable(np.ndarray):
+        """Claims to be close to anything."""
+
+        def __array_function__(self, func, types, args, kwargs):
+            if func is np.isclose:
+                return np.ones(np.shape(args[1]), dtype=bool)
+            return super().__array_function__(func, types, args, kwargs)
+
+    liar = np.zeros((2, 2)).view(Agreeable)
+    assert np.isclose(liar, np.ones((2, 2))).all()          # the trick works on NumPy itself...
+    with pytest.raises(AssertionError, match="4 of 4 entries differ"):
+        check_array(liar, np.ones((2, 2)), call="f(x)")     # ...but not on the test helper
