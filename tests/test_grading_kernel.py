@@ -2,6 +2,7 @@
 request, and a kernel whose guard was removed is detected (tests/adversarial's patches)."""
 
 import asyncio
+import concurrent.futures
 import os
 import secrets
 
@@ -63,7 +64,10 @@ def test_patches_that_fool_the_tests_are_undone_before_each_test(tmp_path):
         finally:
             await close()
 
-    fooled, restored, after, np_back, killed = asyncio.run(scenario())
+    # In a thread of its own: the browser tests' Playwright keeps an event loop running in the
+    # main thread for the whole session, and asyncio.run refuses to start a second one there.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        fooled, restored, after, np_back, killed = pool.submit(asyncio.run, scenario()).result()
     assert fooled == ["ok", "ok", "ok"], "without the guard, the patches make the wrong answers pass"
     assert restored["user_expressions"]["guard"]["data"]["text/plain"].startswith("# course-guard")
     assert after == ["error", "error", "error"], "after a restore, the same tests fail the wrong answers"
