@@ -19,6 +19,13 @@ def check_int(name: str, value, minimum: int) -> int:
     return int(value)
 
 
+def check_choice(name: str, value, choices) -> None:
+    """A ValueError unless ``value`` is one of ``choices`` (a range is shown as [first, last])."""
+    if value not in choices:
+        shown = f"[{choices.start}, {choices.stop - 1}]" if isinstance(choices, range) else repr(tuple(choices))
+        raise ValueError(f"expected {name} to be one of {shown}, got {value!r}")
+
+
 def check_pair(name: str, value, minimum: int = 1, scalar: bool = True) -> tuple[int, int]:
     """(rows, cols) from a pair of ints >= ``minimum`` (or, if ``scalar``, one int used twice)."""
     items = (value, value) if scalar and is_int(value) else value

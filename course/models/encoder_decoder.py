@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..arguments import check_int
+from ..arguments import check_choice, check_int
 from .sizes import check_input_size
 from .unet import DoubleConv, OutConv
 
@@ -44,10 +44,8 @@ class EncoderDecoder(nn.Module):
         for name, value, low in (("in_channels", in_channels, 1), ("num_classes", num_classes, 1),
                                  ("base_channels", base_channels, 1), ("depth", depth, 0)):
             check_int(name, value, low)
-        if down not in DOWNSAMPLINGS:
-            raise ValueError(f"expected down to be one of {DOWNSAMPLINGS}, got {down!r}")
-        if up not in UPSAMPLINGS:
-            raise ValueError(f"expected up to be one of {UPSAMPLINGS}, got {up!r}")
+        check_choice("down", down, DOWNSAMPLINGS)
+        check_choice("up", up, UPSAMPLINGS)
         if up == "unpool" and down != "maxpool":
             raise ValueError(f"up='unpool' needs the positions that max pooling remembers: expected "
                              f"down='maxpool', got down={down!r}")

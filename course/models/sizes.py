@@ -11,7 +11,7 @@ some pixels (188, 204, ..., 572 at depth 4).
 
 from __future__ import annotations
 
-from ..arguments import check_int
+from ..arguments import check_choice, check_int
 
 __all__ = ["unet_output_size", "valid_input_sizes", "check_input_size", "PADDINGS"]
 
@@ -26,7 +26,7 @@ def unet_output_size(size: int, depth: int, padding: str = "valid") -> int | Non
     """
     check_int("size", size, 1)
     check_int("depth", depth, 0)
-    _check_padding(padding)
+    check_choice("padding", padding, PADDINGS)
     if padding == "same":
         return size if size % 2 ** depth == 0 else None
     for _ in range(depth):
@@ -68,12 +68,8 @@ def _rule(depth: int, padding: str) -> str:
 
 
 def _nearest(size: int, depth: int, padding: str) -> str:
-    below = [s for s in valid_input_sizes(depth, padding, max(1, size - 4 * 2 ** depth), size)]
+    below = valid_input_sizes(depth, padding, max(1, size - 4 * 2 ** depth), size)
     above = valid_input_sizes(depth, padding, size, size + 4 * 2 ** depth + 32)
     picks = ([below[-1]] if below else []) + ([above[0]] if above else [])
     return " or ".join(str(s) for s in picks) or "none nearby"
 
-
-def _check_padding(padding: str) -> None:
-    if padding not in PADDINGS:
-        raise ValueError(f"expected padding to be one of {PADDINGS}, got {padding!r}")

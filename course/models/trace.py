@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..arguments import check_int, check_pair
+from ..arguments import check_choice, check_int, check_pair
 from .encoder_decoder import DOWNSAMPLINGS, UPSAMPLINGS as ED_UPSAMPLINGS
 from .sizes import PADDINGS
 from .unet import UPSAMPLINGS as UNET_UPSAMPLINGS
@@ -56,18 +56,17 @@ def trace(arch: str = "unet", input_size=(572, 572), in_channels: int = 1, num_c
     with the configuration's defaults matching :class:`~course.models.UNet` and
     :class:`~course.models.EncoderDecoder`. Tracing stops after a layer whose output is empty.
     """
-    if arch not in ARCHITECTURES:
-        raise ValueError(f"expected arch to be one of {ARCHITECTURES}, got {arch!r}")
+    check_choice("arch", arch, ARCHITECTURES)
     size = check_pair("input_size", input_size, 1, scalar=True)
     for name, value, low in (("in_channels", in_channels, 1), ("num_classes", num_classes, 1),
                              ("base_channels", base_channels, 1), ("depth", depth, 0)):
         check_int(name, value, low)
     if arch == "unet":
-        _check_choice("padding", padding, PADDINGS)
-        _check_choice("up", up, UNET_UPSAMPLINGS)
+        check_choice("padding", padding, PADDINGS)
+        check_choice("up", up, UNET_UPSAMPLINGS)
     else:
-        _check_choice("down", down, DOWNSAMPLINGS)
-        _check_choice("up", up, ED_UPSAMPLINGS)
+        check_choice("down", down, DOWNSAMPLINGS)
+        check_choice("up", up, ED_UPSAMPLINGS)
         if up == "unpool" and down != "maxpool":
             raise ValueError(f"up='unpool' needs max pooling's positions: expected down='maxpool', got {down!r}")
     tracer = _Tracer(size, in_channels)
@@ -100,8 +99,10 @@ class _Tracer:
 
     @property
     def field(self) -> int:
-        return max(int((w[:, 1] - w[:, 0]).max()) + 1 for w in self.windows if len(w)) if all(
-            len(w) for w in self.windows) else 0
+        """The largest window over both axes (0 once a map is empty)."""
+        if not all(len(w) for w in self.windows):
+            return 0
+        return max(int((w[:, 1] - w[:, 0]).max()) + 1 for w in self.windows)
 
     def _add(self, block: str, op: str, problem: str = "") -> None:
         self.size = tuple(len(w) for w in self.windows)
@@ -234,8 +235,3 @@ def _odd_problem(odd: list[int], what: str) -> str:
 
 def _hw(size: tuple[int, int]) -> str:
     return f"{size[0]}×{size[1]}"
-
-
-def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(f"expected {name} to be one of {choices}, got {value!r}")

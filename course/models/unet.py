@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..arguments import check_int
+from ..arguments import check_choice, check_int
 from .sizes import PADDINGS, check_input_size
 
 __all__ = ["DoubleConv", "Down", "Up", "OutConv", "UNet", "center_crop", "UPSAMPLINGS"]
@@ -105,10 +105,8 @@ class UNet(nn.Module):
         check_int("num_classes", num_classes, 1)
         check_int("base_channels", base_channels, 1)
         check_int("depth", depth, 0)
-        if padding not in PADDINGS:
-            raise ValueError(f"expected padding to be one of {PADDINGS}, got {padding!r}")
-        if upsampling not in UPSAMPLINGS:
-            raise ValueError(f"expected upsampling to be one of {UPSAMPLINGS}, got {upsampling!r}")
+        check_choice("padding", padding, PADDINGS)
+        check_choice("upsampling", upsampling, UPSAMPLINGS)
         self.in_channels, self.num_classes, self.depth, self.padding = in_channels, num_classes, depth, padding
         self.upsampling, self.batch_norm, self.base_channels = upsampling, batch_norm, base_channels
         widths = [base_channels * 2 ** i for i in range(depth + 1)]

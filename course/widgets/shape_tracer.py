@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from .. import viz
-from ..arguments import check_int
+from ..arguments import check_choice, check_int
 from ..models.encoder_decoder import DOWNSAMPLINGS, UPSAMPLINGS
 from ..models.sizes import PADDINGS, valid_input_sizes
 from ..models.trace import ARCHITECTURES, Layer, trace
@@ -88,7 +88,7 @@ def layer_parameters(layers: list[Layer], in_channels: int, arch: str, batch_nor
     normalised except the U-Net's after bilinear up-sampling; pooling, unpooling, bilinear and
     concatenation learn nothing.
     """
-    _check_choice("arch", arch, ARCHITECTURES)
+    check_choice("arch", arch, ARCHITECTURES)
     counts, cin, previous = [], check_int("in_channels", in_channels, 1), ""
     for layer in layers:
         cout, count = layer.channels, 0
@@ -368,12 +368,12 @@ def shape_tracer(arch: str = "encoder-decoder", input_size: int = 64, depth: int
     padding (U-Net only), down-sampling (encoder-decoder only), up-sampling, base channels, and
     the layer to highlight. An impossible combination shows a message instead of the figure.
     """
-    _check_choice("arch", arch, ARCHITECTURES)
+    check_choice("arch", arch, ARCHITECTURES)
     for name, value, choices in (("padding", padding, PADDINGS), ("down", down, DOWNSAMPLINGS),
                                  ("up", up, UPSAMPLINGS), ("base_channels", base_channels, _BASE_CHANNELS),
                                  ("input_size", input_size, range(_SIZES[0], _SIZES[1] + 1)),
                                  ("depth", depth, range(1, 6))):
-        _check_choice(name, value, choices)
+        check_choice(name, value, choices)
     check_int("in_channels", in_channels, 1)
     check_int("num_classes", num_classes, 1)
     look = {"style": {"description_width": "80px"}, "layout": widgets.Layout(width="290px")}
@@ -439,12 +439,6 @@ def shape_tracer(arch: str = "encoder-decoder", input_size: int = 64, depth: int
         return shown["figure"]
 
     return Explorer(controls, render, extra=[typed, summary, every], columns=3)
-
-
-def _check_choice(name: str, value, choices) -> None:
-    if value not in choices:
-        shown = f"[{choices.start}, {choices.stop - 1}]" if isinstance(choices, range) else repr(tuple(choices))
-        raise ValueError(f"expected {name} to be one of {shown}, got {value!r}")
 
 
 def _ignored_control(unet: bool) -> str:
