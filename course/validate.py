@@ -36,7 +36,9 @@ def check_notebook(nb, path: str) -> list[str]:
     """Static rules for a solution notebook at repository path ``path``; returns the problems."""
     problems = _check_colab_cells(nb, path) + _check_grade_ids(nb) + _check_exercises(nb)
     problems += _check_points(nb)
-    for cell in nb.cells:
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            problems += [f"cell {index}: {p}" for p in _check_nbval_markers(cell.source)]
         if is_test_cell(cell):
             problems += [f"test cell {nbgrader_meta(cell)['grade_id']!r}: {p}" for p in _check_test_source(cell.source)]
     return [f"{path}: {p}" for p in problems]
@@ -163,9 +165,24 @@ def _check_test_source(source: str) -> list[str]:
     return problems
 
 
+# nbval's comment markers: it honours a comment line only when it is exactly one of these
+NBVAL_MARKERS = ("NBVAL_IGNORE_OUTPUT", "NBVAL_CHECK_OUTPUT", "NBVAL_RAISES_EXCEPTION", "NBVAL_SKIP")
+
+
+def _comments(source: str) -> list[str]:
+    """The text of each comment line, as nbval reads it (``#`` and spaces stripped)."""
+    return [line.strip().lstrip("#").strip() for line in source.splitlines() if line.strip().startswith("#")]
+
+
+def _check_nbval_markers(source: str) -> list[str]:
+    return [f"the comment {c!r} is not an nbval marker (nbval honours only a line that is exactly one of "
+            f"{', '.join(NBVAL_MARKERS)}): tag the cell nbval-ignore-output instead"
+            for c in _comments(source) if c.startswith("NBVAL_") and c not in NBVAL_MARKERS]
+
+
 def _nbval_ignores(cell) -> bool:
     return ("nbval-ignore-output" in cell.get("metadata", {}).get("tags", [])
-            or cell.source.lstrip().startswith("# NBVAL_IGNORE_OUTPUT"))
+            or "NBVAL_IGNORE_OUTPUT" in _comments(cell.source))
 
 
 def _without_magics(source: str) -> str:

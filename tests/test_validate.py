@@ -80,6 +80,11 @@ def no_declared_points(nb):
     del nb.metadata["course"]
 
 
+def marker_with_a_reason(nb):
+    code = next(c for c in nb.cells if c.cell_type == "code" and not validate.nbgrader_meta(c))
+    code.source = "# NBVAL_IGNORE_OUTPUT: timings vary\n" + code.source
+
+
 @pytest.mark.parametrize("breakage, message", [
     (duplicate_id, "grade_id 'iou-per-class-visible-tests' is used twice"),
     (wrong_total, "test cells add up to 12 points, but the lesson declares course.points = 9"),
@@ -93,6 +98,7 @@ def no_declared_points(nb):
     (no_solution_markers, "solution cell 'mean-iou' lacks the ### BEGIN/END SOLUTION markers"),
     (orphan_test, "test cell 'mean-dice-visible-tests' belongs to no exercise"),
     (no_declared_points, "notebook metadata has no course.points"),
+    (marker_with_a_reason, "the comment 'NBVAL_IGNORE_OUTPUT: timings vary' is not an nbval marker"),
 ])
 def test_each_broken_rule_is_reported(breakage, message):
     nb = copy.deepcopy(SOLUTION)
@@ -124,6 +130,11 @@ def test_a_cell_showing_a_widget_must_be_marked_for_nbval():
     shown = new_code_cell("explorer()", outputs=[view])
     nb = new_notebook(cells=[shown])
     assert "tag it nbval-ignore-output" in validate.check_outputs(nb, "x.ipynb")[0]
+    shown.source = "# NBVAL_IGNORE_OUTPUT: widgets\nexplorer()"     # nbval ignores this line: not marked
+    assert "tag it nbval-ignore-output" in validate.check_outputs(nb, "x.ipynb")[0]
+    shown.source = "# NBVAL_IGNORE_OUTPUT\nexplorer()"
+    assert validate.check_outputs(nb, "x.ipynb") == []
+    shown.source = "explorer()"
     shown.metadata["tags"] = ["nbval-ignore-output"]
     assert validate.check_outputs(nb, "x.ipynb") == []
 
