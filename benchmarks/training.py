@@ -136,7 +136,7 @@ def variants(settings: Settings) -> list[Variant]:
     opt = torch.optim.AdamW(model.parameters(), 2e-3)
     scaler, loss = settings.grad_scaler_for_run(), make_loss("ce")  # the reference's loss, for a fair race
     out.append(Variant(f"course UNet + train_step ({settings.describe()})", model,
-                       lambda x, y: train_step(model, x, y, loss, opt, scaler, settings),
+                       lambda x, y: train_step(model, x, y, loss, opt, scaler, settings.torch_amp_dtype),
                        settings.threads or default_threads, settings))
     return out
 

@@ -176,3 +176,49 @@ def test_bad_configurations_and_data_are_explained():
         train(nn.Conv2d(3, 3, 1), TRAIN, VAL, _config(), settings=CPU, progress=False)
     with pytest.raises(ValueError, match="expected train_set to be a course.data.SegmentationDataset, got tuple"):
         train(_net(), (TRAIN.images, TRAIN.masks), VAL, settings=CPU, progress=False)
+
+
+def test_a_given_step_runs_every_training_step_with_the_settings_precision():
+    from course.train.engine import train_step
+
+    calls = []
+
+    def step(model, images, masks, loss_fn, optimizer, scaler, amp_dtype):
+        calls.append((tuple(images.shape), amp_dtype, scaler.is_enabled()))
+        return train_step(model, images, masks, loss_fn, optimizer, scaler, amp_dtype)
+
+    bf16 = Settings("cpu", amp_dtype="bfloat16")
+    mine = train(_net(), TRAIN, VAL, _config(epochs=2), settings=bf16, progress=False, step=step)
+    assert calls == [((8, 3, 8, 8), torch.bfloat16, False)] * 12     # 2 epochs x 48 // 8 steps, bf16, no scaler
+    default = train(_net(), TRAIN, VAL, _config(epochs=2), settings=bf16, progress=False)
+    assert [r.train_loss for r in mine.history] == [r.train_loss for r in default.history]
+
+
+def test_a_step_that_does_not_return_the_loss_is_explained():
+    def forgets_to_return(model, images, masks, loss_fn, optimizer, scaler, amp_dtype):
+        loss_fn(model(images), masks).backward()
+
+    with pytest.raises(ValueError, match="expected the training step to return the batch's loss as a one-number "
+                                         "float tensor, got NoneType"):
+        train(_net(), TRAIN, VAL, _config(), settings=CPU, progress=False, step=forgets_to_return)
+    with pytest.raises(ValueError, match="expected step to be a function like course.train.train_step, got str"):
+        train(_net(), TRAIN, VAL, _config(), settings=CPU, progress=False, step="sgd")
+
+
+def test_given_class_weights_replace_the_computed_ones():
+    from course.train import class_weights
+
+    computed = train(_net(), TRAIN, VAL, _config(epochs=1), settings=CPU, progress=False)
+    assert computed.class_weights == pytest.approx(class_weights(TRAIN.masks, 2).tolist())
+    same = train(_net(), TRAIN, VAL, _config(epochs=1), settings=CPU, progress=False,
+                 weights=class_weights(TRAIN.masks, 2).double())
+    assert same.history[0].train_loss == pytest.approx(computed.history[0].train_loss)
+    given = train(_net(), TRAIN, VAL, _config(epochs=1), settings=CPU, progress=False, weights=[1.0, 5.0])
+    assert given.class_weights == [1.0, 5.0] and given.history[0].train_loss != computed.history[0].train_loss
+    with pytest.raises(ValueError, match=r"expected weights to be 2 finite non-negative numbers, one per class, "
+                                         r"got torch.float32 of shape \(3,\)"):
+        train(_net(), TRAIN, VAL, _config(), settings=CPU, progress=False, weights=[1.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="got torch.float32 of shape"):
+        train(_net(), TRAIN, VAL, _config(), settings=CPU, progress=False, weights=[1.0, float("nan")])
+    with pytest.raises(ValueError, match="expected config.class_weights=True when weights are given"):
+        train(_net(), TRAIN, VAL, _config(class_weights=False), settings=CPU, progress=False, weights=[1.0, 1.0])

@@ -68,7 +68,7 @@ def _step(settings, model):
     model = model.to(memory_format=settings.memory_format)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     loss = train_step(model, x.contiguous(memory_format=settings.memory_format), y, make_loss("ce"), opt,
-                      settings.grad_scaler_for_run(), settings)
+                      settings.grad_scaler_for_run(), settings.torch_amp_dtype)
     return loss, model
 
 
@@ -112,6 +112,6 @@ def test_the_fp16_gradient_scaler_path_unscales_before_stepping_and_skips_overfl
     scaler = settings.grad_scaler_for_run()
     assert scaler.get_scale() == 65536.0
     overflow = lambda scores, target: make_loss("ce")(scores, target) * float("inf")  # noqa: E731
-    train_step(model, x, y, overflow, torch.optim.SGD(model.parameters(), lr=0.1), scaler, settings)
+    train_step(model, x, y, overflow, torch.optim.SGD(model.parameters(), lr=0.1), scaler, settings.torch_amp_dtype)
     assert all(torch.equal(a, b) for a, b in zip(model.parameters(), before))  # the step was skipped
     assert scaler.get_scale() == 32768.0                                         # and the scale halved

@@ -31,11 +31,12 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .losses import LOSSES, class_weights, make_loss
 from .settings import Settings, choose_settings
 
-__all__ = ["TrainConfig", "EpochRecord", "Evaluation", "TrainResult", "train", "train_step", "evaluate",
+__all__ = ["TrainConfig", "EpochRecord", "Evaluation", "TrainResult", "train", "train_step", "evaluate", "confusion",
            "lr_factor", "CHECKPOINT_FORMAT"]
 
 CHECKPOINT_FORMAT = 1
 Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+Step = Callable[..., torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -157,13 +158,16 @@ def lr_factor(step: int, total: int, warmup: float = 0.05, final: float = 0.01) 
 
 
 def train_step(model: nn.Module, images: torch.Tensor, masks: torch.Tensor, loss_fn: Loss,
-               optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler, settings: Settings) -> torch.Tensor:
-    """One optimisation step: forward under autocast, loss in fp32, backward through the
-    (possibly disabled) gradient scaler. Returns the loss, detached (no device sync)."""
-    with settings.autocast():
+               optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler,
+               amp_dtype: torch.dtype | None = None) -> torch.Tensor:
+    """One optimisation step: forward under autocast to ``amp_dtype`` (None: fp32) on the
+    images' device, loss in fp32, backward through the (possibly disabled) gradient scaler,
+    which unscales the gradients before the optimizer's step and skips steps that overflow.
+    Returns the loss, detached (no device sync). Lesson 07 writes this function."""
+    optimizer.zero_grad(set_to_none=True)
+    with torch.autocast(images.device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
         scores = model(images)
     loss = loss_fn(scores.float(), masks)
-    optimizer.zero_grad(set_to_none=True)
     scaler.scale(loss).backward()
     scaler.step(optimizer)
     scaler.update()
@@ -186,16 +190,37 @@ def evaluate(model: nn.Module, dataset: SegmentationDataset, loss_fn: Loss | Non
         return _evaluate(model, images, masks, dataset.num_classes, loss_fn, settings, batch_size)
 
 
-def _evaluate(model, images, masks, num_classes, loss_fn, settings, batch_size) -> Evaluation:
-    model.eval()
+def confusion(model: nn.Module, images: torch.Tensor, masks: torch.Tensor, num_classes: int,
+              batch_size: int = 64) -> np.ndarray:
+    """Confusion matrix (K, K) int64 of ``model`` on all ``images`` (N, C, H, W) and ``masks``
+    (N, H, W), batch by batch on the model's device, in eval mode, without gradients, in fp32
+    (lesson 07's exercise)."""
+    check_int("batch_size", batch_size, 1)
+    settings = Settings(next(model.parameters()).device.type)
     cm = np.zeros((num_classes, num_classes), np.int64)
-    total = torch.zeros((), device=images.device)
+    with torch.no_grad():
+        for scores, y in _scored_batches(model, images, masks, settings, batch_size):
+            cm += confusion_matrix(scores.argmax(1).cpu().numpy(), y.cpu().numpy(), num_classes)
+    return cm
+
+
+def _scored_batches(model, images, masks, settings, batch_size):
+    """(scores, masks) of each batch of at most ``batch_size``, on the model's device, in eval mode."""
+    model.eval()
+    device = next(model.parameters()).device
     for start in range(0, len(images), batch_size):
-        x = images[start:start + batch_size].contiguous(memory_format=settings.memory_format)
-        y = masks[start:start + batch_size]
+        x = images[start:start + batch_size].to(device).contiguous(memory_format=settings.memory_format)
         with settings.autocast():
             scores = model(x)
-        total += loss_fn(scores.float(), y) * len(x)
+        yield scores, masks[start:start + batch_size].to(device)
+
+
+@torch.no_grad()
+def _evaluate(model, images, masks, num_classes, loss_fn, settings, batch_size) -> Evaluation:
+    cm = np.zeros((num_classes, num_classes), np.int64)
+    total = torch.zeros((), device=images.device)
+    for scores, y in _scored_batches(model, images, masks, settings, batch_size):
+        total += loss_fn(scores.float(), y) * len(y)
         cm += confusion_matrix(scores.argmax(1).cpu().numpy(), y.cpu().numpy(), num_classes)
     return Evaluation(loss=total.item() / len(images), miou=mean_iou(cm), iou=iou_per_class(cm),
                       pixel_accuracy=pixel_accuracy(cm), confusion=cm)
@@ -205,7 +230,8 @@ def train(model: nn.Module, train_set: SegmentationDataset, val_set: Segmentatio
           config: TrainConfig | None = None, *, settings: Settings | None = None,
           checkpoint: str | Path | None = None, resume: bool = False,
           callback: Callable[[EpochRecord, list[EpochRecord]], bool | None] | None = None,
-          progress: bool = True, clock: Callable[[], float] = time.perf_counter) -> TrainResult:
+          progress: bool = True, step: Step | None = None, weights=None,
+          clock: Callable[[], float] = time.perf_counter) -> TrainResult:
     """Train ``model`` on ``train_set`` and evaluate it on ``val_set`` after every epoch.
 
     ``settings`` default to :func:`choose_settings` ("auto"); ``checkpoint``: a file written
@@ -213,29 +239,40 @@ def train(model: nn.Module, train_set: SegmentationDataset, val_set: Segmentatio
     optimizer, schedule, scaler, random generators and history), so the result equals an
     uninterrupted run with the same config. ``callback(record, history)`` runs after each
     epoch; returning True stops the run. ``progress`` shows a bar and prints the settings
-    and one line per epoch. The model stays on the device, in eval mode.
+    and one line per epoch. ``step`` replaces :func:`train_step` (same signature: lesson 07
+    passes the student's own); ``weights`` (K,) are the class weights to use when
+    ``config.class_weights`` (default: median frequency weights of ``train_set``). The model
+    stays on the device, in eval mode.
     """
     config = config or TrainConfig()
     settings = settings or choose_settings("auto")
     _check_datasets(train_set, val_set)
     if resume and checkpoint is None:
         raise ValueError("expected a checkpoint path to resume from, got checkpoint=None")
+    if step is not None and not callable(step):
+        raise ValueError(f"expected step to be a function like course.train.train_step, got {type(step).__name__}")
+    weights = _check_weights(weights, train_set.num_classes, config) if weights is not None else None
     with settings.active():
-        return _Run(model, train_set, val_set, config, settings, checkpoint, callback, progress, clock).run(resume)
+        return _Run(model, train_set, val_set, config, settings, checkpoint, callback, progress, clock,
+                    step or train_step, weights).run(resume)
 
 
 class _Run:
     """The state of one call of :func:`train`."""
 
-    def __init__(self, model, train_set, val_set, config, settings, checkpoint, callback, progress, clock):
-        self.config, self.settings, self.callback = config, settings, callback
+    def __init__(self, model, train_set, val_set, config, settings, checkpoint, callback, progress, clock,
+                 step, weights):
+        self.config, self.settings, self.callback, self.step = config, settings, callback, step
         self.progress, self.clock = progress, clock
         self.checkpoint = Path(checkpoint) if checkpoint is not None else None
         self.num_classes = train_set.num_classes
         self.model = model.to(settings.torch_device, memory_format=settings.memory_format)
         self.images, self.masks = settings.to_device(train_set.images), settings.to_device(train_set.masks)
         self.val_images, self.val_masks = settings.to_device(val_set.images), settings.to_device(val_set.masks)
-        self.weights = class_weights(train_set.masks, self.num_classes) if config.class_weights else None
+        if config.class_weights:
+            self.weights = weights if weights is not None else class_weights(train_set.masks, self.num_classes)
+        else:
+            self.weights = None
         self.loss_fn = make_loss(config.loss, self.weights)
         self.batch_size = min(config.batch_size, len(self.images))
         self.steps_per_epoch = len(self.images) // self.batch_size
@@ -309,7 +346,11 @@ class _Run:
             x = x.contiguous(memory_format=self.settings.memory_format)
             if epoch == 1 and step == 0:
                 self._check_scores(x, y)
-            total += train_step(self.model, x, y, self.loss_fn, self.optimizer, self.scaler, self.settings)
+            loss = self.step(self.model, x, y, self.loss_fn, self.optimizer, self.scaler,
+                             self.settings.torch_amp_dtype)
+            if epoch == 1 and step == 0:
+                _check_loss(loss)
+            total += loss
             self.scheduler.step()
             steps += 1
             bar.update(1)
@@ -385,6 +426,28 @@ def _check_datasets(train_set, val_set) -> None:
         raise ValueError(f"expected train and val splits of the same classes and channels, got "
                          f"{train_set.class_names} ({train_set.images.shape[1]} ch) and "
                          f"{val_set.class_names} ({val_set.images.shape[1]} ch)")
+
+
+def _check_loss(loss) -> None:
+    if not isinstance(loss, torch.Tensor) or loss.numel() != 1 or not loss.is_floating_point():
+        got = f"a tensor of shape {tuple(loss.shape)}" if isinstance(loss, torch.Tensor) else type(loss).__name__
+        raise ValueError(f"expected the training step to return the batch's loss as a one-number float tensor, "
+                         f"got {got}")
+
+
+def _check_weights(weights, num_classes: int, config: TrainConfig) -> torch.Tensor:
+    if not config.class_weights:
+        raise ValueError("expected config.class_weights=True when weights are given, got class_weights=False")
+    try:
+        tensor = torch.as_tensor(weights).detach().cpu()
+    except (TypeError, ValueError, RuntimeError):
+        tensor = None
+    if tensor is None or tuple(tensor.shape) != (num_classes,) or tensor.dtype == torch.bool \
+            or not bool(torch.isfinite(tensor.double()).all()) or bool((tensor < 0).any()):
+        got = f"{tensor.dtype} of shape {tuple(tensor.shape)}" if tensor is not None else type(weights).__name__
+        raise ValueError(f"expected weights to be {num_classes} finite non-negative numbers, one per class, "
+                         f"got {got}: {weights!r}")
+    return tensor.float()
 
 
 def _check_number(name: str, value, low=None, high=None, low_open: bool = False) -> None:

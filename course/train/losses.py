@@ -72,13 +72,14 @@ def make_loss(name: str = "ce", weight: torch.Tensor | None = None) -> Loss:
     return lambda scores, target: combined_loss(scores, target, weight)
 
 
-def class_weights(masks, num_classes: int) -> torch.Tensor:
+def class_weights(masks, num_classes: int, ignore_index: int = IGNORE_INDEX) -> torch.Tensor:
     """Median frequency balancing weights (K,) float32 of label maps ``masks`` (N, H, W)
     (tensor or array), from :func:`course.metrics.median_frequency_weights`."""
     check_int("num_classes", num_classes, 1)
     if isinstance(masks, torch.Tensor):
         masks = masks.detach().cpu().numpy()
-    return torch.from_numpy(median_frequency_weights(np.asarray(masks), num_classes).astype(np.float32))
+    weights = median_frequency_weights(np.asarray(masks), num_classes, ignore_index)
+    return torch.from_numpy(weights.astype(np.float32))
 
 
 def _check(scores: torch.Tensor, target: torch.Tensor) -> None:

@@ -64,6 +64,11 @@ class Settings:
     def memory_format(self) -> torch.memory_format:
         return torch.channels_last if self.channels_last else torch.contiguous_format
 
+    @property
+    def torch_amp_dtype(self) -> torch.dtype | None:
+        """The autocast dtype as a torch dtype (None in fp32)."""
+        return AMP_DTYPES[self.amp_dtype] if self.amp_dtype is not None else None
+
     def autocast(self) -> contextlib.AbstractContextManager:
         """The autocast context of the forward pass (a no-op in fp32)."""
         if self.amp_dtype is None:
