@@ -162,4 +162,4 @@ def draw_class_bars(ax, values: dict, class_names, ylabel: str, ylim=(0, 1)) -> 
     if ylim:
         ax.set_ylim(*ylim)
     if n > 1:
-        ax.legend(frameon=False)
+        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))

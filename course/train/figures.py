@@ -10,12 +10,15 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from ..arguments import check_int
 from ..data import SegmentationDataset
-from ..viz import draw_confusion_matrix, show_predictions
+from ..metrics import IGNORE_INDEX, confusion_matrix, mean_iou
+from ..viz import add_legend, class_colors, colorize, draw_confusion_matrix, show_predictions
 from .engine import EpochRecord
 from .loop import predict
 
-__all__ = ["draw_history", "history_figure", "confusion_figure", "predictions_figure", "LivePlot"]
+__all__ = ["draw_history", "history_figure", "confusion_figure", "predictions_figure", "samples_figure", "image_mious",
+           "worst_cases_figure", "LivePlot"]
 
 
 def draw_history(axes: Sequence, history: Sequence[EpochRecord], target_miou: float | None = None) -> None:
@@ -57,17 +60,78 @@ def confusion_figure(confusion: np.ndarray, class_names: Sequence[str]) -> Figur
     return fig
 
 
-def predictions_figure(model: torch.nn.Module, dataset: SegmentationDataset, rows: int = 4,
-                       title: str = "U-Net") -> Figure:
-    """The first ``rows`` images of ``dataset``, their true labels and ``model``'s predictions
+def predictions_figure(model, dataset: SegmentationDataset, rows: int = 4, title: str = "U-Net") -> Figure:
+    """The first ``rows`` images of ``dataset``, their true labels and the predictions of
+    ``model`` (a module titled ``title``, or a dict title -> module for several side by side)
     (:func:`course.viz.show_predictions`); the caller closes the figure."""
     import matplotlib.pyplot as plt
 
+    models = model if isinstance(model, dict) else {title: model}
     images, masks = dataset.images[:rows], dataset.masks[:rows]
-    pred = predict(model, images)
-    show_predictions(images.permute(0, 2, 3, 1).cpu().numpy(), masks.cpu().numpy(), {title: pred.numpy()},
+    predictions = {name: predict(m, images).numpy() for name, m in models.items()}
+    show_predictions(images.permute(0, 2, 3, 1).cpu().numpy(), masks.cpu().numpy(), predictions,
                      dataset.class_names, rows=rows)
     return plt.gcf()
+
+
+def samples_figure(dataset: SegmentationDataset, n: int = 6) -> Figure:
+    """The first ``n`` images of ``dataset`` above their label maps, and each class's share
+    of the labelled pixels; the caller closes the figure."""
+    check_int("n", n, 1)
+    n = min(n, len(dataset))
+    k = dataset.num_classes
+    fig = Figure(figsize=(1.5 * n + 3.4, 3.4), layout="constrained")
+    left, right = fig.subfigures(1, 2, width_ratios=[1.5 * n, 3.4])
+    for i, column in enumerate(left.subplots(2, n, squeeze=False).T):
+        image, mask = dataset[i]
+        for ax, picture in zip(column, (image.permute(1, 2, 0).clamp(0, 1).numpy(), colorize(mask.numpy(), k))):
+            ax.imshow(picture)
+            ax.set_axis_off()
+    share = dataset.class_pixel_counts() / max(dataset.class_pixel_counts().sum(), 1)
+    ax = right.subplots()
+    ax.barh(range(k), share, color=class_colors(k), edgecolor="0.3")
+    ax.set_yticks(range(k), dataset.class_names)
+    ax.invert_yaxis()
+    ax.set_xlabel("share of labelled pixels")
+    for y, v in enumerate(share):
+        ax.text(v, y, f" {v:.1%}", va="center", fontsize=9)
+    ax.set_xlim(0, 1.25 * share.max())
+    fig.suptitle(f"{dataset.name} {dataset.split}: {len(dataset)} images {tuple(dataset.images.shape[1:])}; "
+                 f"images (top), label maps (bottom), pixels per class (right)")
+    return fig
+
+
+def image_mious(model: torch.nn.Module, dataset: SegmentationDataset) -> np.ndarray:
+    """Mean IoU of each image of ``dataset`` on its own (N,), over the classes in its target or prediction."""
+    pred = predict(model, dataset.images).numpy()
+    masks = dataset.masks.cpu().numpy()
+    return np.array([mean_iou(confusion_matrix(p, m, dataset.num_classes)) for p, m in zip(pred, masks)])
+
+
+def worst_cases_figure(model: torch.nn.Module, dataset: SegmentationDataset, n: int = 4) -> Figure:
+    """The ``n`` images of ``dataset`` on which ``model`` scores its lowest mean IoU: image,
+    true labels, prediction, and where the prediction is wrong; the caller closes the figure."""
+    check_int("n", n, 1)
+    scores = image_mious(model, dataset)
+    worst = np.argsort(scores, kind="stable")[:n]
+    images, masks = dataset.images[worst], dataset.masks[worst].cpu().numpy()
+    pred = predict(model, images).numpy()
+    k = dataset.num_classes
+    fig = Figure(figsize=(10.5, 2.5 * len(worst) + 0.3))
+    axes = fig.subplots(len(worst), 4, squeeze=False)
+    for row, i, image, mask, p in zip(axes, worst, images, masks, pred):
+        wrong = np.where(mask == IGNORE_INDEX, 0.5, (p != mask).astype(float))
+        panels = [(np.clip(image.permute(1, 2, 0).cpu().numpy(), 0, 1), f"#{i}: mIoU {scores[i]:.2f}"),
+                  (colorize(mask, k), "true labels"), (colorize(p, k), "prediction"),
+                  (wrong, f"wrong pixels, black ({(p != mask)[mask != IGNORE_INDEX].mean():.1%})")]
+        for ax, (picture, label) in zip(row, panels):
+            ax.imshow(picture, cmap="gray_r" if picture.ndim == 2 else None, vmin=0, vmax=1)
+            ax.set_title(label)
+            ax.set_axis_off()
+    add_legend(axes[0, -1], dataset.class_names)
+    fig.suptitle(f"the {len(worst)} validation images with the lowest mean IoU")
+    fig.tight_layout()
+    return fig
 
 
 class LivePlot:
