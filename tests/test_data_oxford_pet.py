@@ -247,3 +247,27 @@ def test_the_split_names_are_checked():
     with pytest.raises(ValueError) as error:
         data.load("oxford-pet", "trainval")
     assert str(error.value) == expected
+
+
+def test_lesson_07s_pet_cell_downloads_trains_and_checkpoints_on_the_real_layout(server, tmp_path, monkeypatch):
+    """The GPU-only cell of lesson 07, run as written (with one short epoch) on the fake archives."""
+    import nbformat
+
+    from course.train import TrainConfig, train_step
+    from tests.conftest import ROOT
+
+    monkeypatch.setenv("COURSE_DATA", str(tmp_path / "data"))
+    cells = [c.source for c in nbformat.read(ROOT / "solutions" / "07-training" / "training.ipynb", as_version=4).cells
+             if c.cell_type == "code"]
+    imports = next(c for c in cells if c.startswith("from pathlib import"))
+    pets = next(c for c in cells if "REAL_DATA = not fast_mode()" in c)
+    namespace = {}
+    exec(imports, namespace)
+    namespace.update(train_step=train_step, RUNS=tmp_path / "runs",
+                     TrainConfig=lambda **options: TrainConfig(**options | {"epochs": 1, "batch_size": 4}))
+    exec(pets.replace("REAL_DATA = not fast_mode()", "REAL_DATA = True"), namespace)
+    assert sorted(server.requests) == ["/pets/annotations.tar.gz", "/pets/images.tar.gz"]
+    result = namespace["pets"]
+    assert len(result.history) == 1 and result.config.target_miou == 0.7 and result.config.time_budget == 600
+    assert namespace["pets_train"].images.shape[1:] == (3, 128, 128)
+    assert (tmp_path / "runs" / "pets.pt").is_file()

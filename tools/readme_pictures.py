@@ -3,7 +3,7 @@
 A lesson with widgets gets the browser tests' screenshot of its first explorer as a student first
 sees it (``tests/browser/artifacts/solutions/<lesson>/cell<N>-0-00-before.png``, written by
 ``pytest tests/browser``); any other lesson gets the largest figure stored in its solution
-notebook. Pictures are scaled to at most ``--width`` pixels and stored as palette PNGs of at
+notebook's cells tagged ``readme-picture``, or in all its cells if none is tagged. Pictures are scaled to at most ``--width`` pixels and stored as palette PNGs of at
 most ``--max-kb`` kilobytes.
 
     python tools/readme_pictures.py            # from the screenshots of the last browser test run
@@ -27,6 +27,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("COURSE_BROWSER_ARTIFACTS") or ROOT / "tests" / "browser" / "artifacts")
 OUT = ROOT / "docs" / "images"
+PICTURE_TAG = "readme-picture"
 BEFORE = re.compile(r"cell(\d+)-0-00-before\.png")
 
 
@@ -38,12 +39,14 @@ def screenshot(lesson: str) -> Path | None:
 
 
 def largest_figure(notebook: Path) -> Image.Image:
-    """The stored image/png output of ``notebook`` with the most pixels."""
+    """The stored image/png output with the most pixels of ``notebook``'s cells tagged
+    ``readme-picture`` (of all its code cells if none is)."""
+    cells = [cell for cell in nbformat.read(notebook, as_version=4).cells if cell.cell_type == "code"]
+    cells = [cell for cell in cells if PICTURE_TAG in cell.metadata.get("tags", [])] or cells
     images = [Image.open(io.BytesIO(base64.b64decode(out["data"]["image/png"])))
-              for cell in nbformat.read(notebook, as_version=4).cells if cell.cell_type == "code"
-              for out in cell.get("outputs", []) if "image/png" in out.get("data", {})]
+              for cell in cells for out in cell.get("outputs", []) if "image/png" in out.get("data", {})]
     if not images:
-        raise ValueError(f"expected a stored figure in {notebook.relative_to(ROOT)}, got none "
+        raise ValueError(f"expected a stored figure in {notebook.name}, got none "
                          "(run the browser tests for a widget screenshot, or execute the notebook)")
     return max(images, key=lambda image: image.width * image.height)
 
@@ -52,11 +55,12 @@ def small_png(image: Image.Image, width: int, max_kb: int) -> bytes:
     """``image`` at most ``width`` px wide as a palette PNG of at most ``max_kb`` KB (fewer colours,
     then a smaller width, until it fits)."""
     image = image.convert("RGB")
-    for colors in (128, 64, 32):
+    for colors in (256, 128, 64, 32):
         scale = min(1.0, width / image.width)
         while True:
             size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-            small = image.resize(size, Image.Resampling.LANCZOS).quantize(colors, dither=Image.Dither.NONE)
+            small = image.resize(size, Image.Resampling.LANCZOS).quantize(
+                colors, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)  # keeps rare colours
             buffer = io.BytesIO()
             small.save(buffer, format="PNG", optimize=True)
             if buffer.tell() <= max_kb * 1024:
