@@ -73,6 +73,7 @@ def test_course_check_runs_the_visible_tests_in_a_fresh_kernel_and_never_writes(
     nb = corpus.solved(["confusion-matrix"])
     wrong = corpus.by_id(nb, "iou-per-class")
     wrong.source = "def iou_per_class(cm):\n    return np.zeros(len(cm))"
+    nb.cells.append(nbformat.v4.new_code_cell("open('after-the-last-test.txt', 'w').close()  # not run by a check"))
     nb.cells.append(nbformat.v4.new_code_cell("from course.grading.check import check_current_notebook\n"
                                               "check_current_notebook()"))
     path = tmp_path / corpus.NOTEBOOK

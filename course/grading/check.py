@@ -111,13 +111,17 @@ def grading_warnings(nb) -> list[str]:
 
 
 def run_visible_tests(nb, folder: Path, timeout: int = 600) -> list[Exercise]:
-    """Run a copy of ``nb`` in a fresh kernel (cwd ``folder``); the outcome of each exercise."""
+    """Run a copy of ``nb`` up to its last test cell in a fresh kernel (cwd ``folder``); the
+    outcome of each exercise. What follows the last test (a lesson's training runs) cannot
+    change an outcome, so it is not run."""
     import tempfile
 
     from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
 
     copy = nbformat.from_dict(json.loads(json.dumps(nb)))
+    last_test = max((i for i, c in enumerate(copy.cells) if is_test_cell(c)), default=len(copy.cells) - 1)
+    copy.cells = copy.cells[:last_test + 1]
     for cell in copy.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
