@@ -173,6 +173,15 @@ def edited_metadata():
     return nb
 
 
+def trailing_loop():
+    """Full marks, its last test cell deleted, and an endless loop after the last test: the loop is
+    never run, the deleted test is restored and graded."""
+    nb = solved()
+    nb.cells.remove(by_id(nb, "mean-iou-hidden-tests"))
+    nb.cells.append(nbformat.v4.new_code_cell("while True:\n    pass"))
+    return nb
+
+
 def duplicated_ids():
     nb = solved()
     cell = by_id(nb, "mean-iou")
@@ -207,6 +216,7 @@ ATTACKS = {
     "reorderer": (reordered_tests, {"status": "cells reordered", "score": 8}),
     "metadata": (edited_metadata, {"status": "edited nbgrader metadata restored", "score": 3}),
     "duplicates": (duplicated_ids, {"status": "graded", "score": 9}),
+    "trailer": (trailing_loop, {"status": "missing cells restored", "score": 9}),
     "exiter": (lambda: with_cells(solved(), "import sys\nsys.exit(0)"), {"status": "graded", "score": 9}),
     "killer": (lambda: with_cells(solved(), "import os\nos._exit(0)"), {"status": "crashed kernel", "score": 0}),
     "segfault": (lambda: with_cells(solved(), "import ctypes\nctypes.string_at(0)"),
