@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .arguments import check_int, is_int
+from .drawing import pixel_grid, polygon_mask, value_noise
 
 __all__ = [
     "IGNORE_INDEX",
@@ -81,33 +82,9 @@ def _rng(seed) -> np.random.Generator:
     return np.random.default_rng(check_int("seed", seed, 0))
 
 
-def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pixel-centre coordinate grids ``(yy, xx)``, float32, shape (h, w)."""
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    return yy + 0.5, xx + 0.5
-
-
-def _noise(rng: np.random.Generator, shape: tuple[int, int], cell: float) -> np.ndarray:
-    """Smooth value noise with features about ``cell`` pixels wide, ~zero mean, unit std."""
-    h, w = shape
-    cell = max(float(cell), 1.0)
-    grid = rng.standard_normal((int(h / cell) + 3, int(w / cell) + 3))
-    y = np.arange(h) / cell + rng.uniform(0, 1)
-    x = np.arange(w) / cell + rng.uniform(0, 1)
-    y0, x0 = y.astype(int), x.astype(int)
-    ty, tx = y - y0, x - x0
-    ty, tx = ty * ty * (3 - 2 * ty), tx * tx * (3 - 2 * tx)  # smoothstep
-    rows0, rows1 = grid[y0], grid[y0 + 1]
-    top = rows0[:, x0] * (1 - tx) + rows0[:, x0 + 1] * tx
-    bottom = rows1[:, x0] * (1 - tx) + rows1[:, x0 + 1] * tx
-    out = top * (1 - ty)[:, None] + bottom * ty[:, None]
-    out -= out.mean()
-    return (out / (out.std() + 1e-8)).astype(np.float32)
-
-
 def _fractal(rng, shape, cell: float, octaves: int = 3) -> np.ndarray:
     """Sum of ``octaves`` noise layers, each half the size and amplitude of the last."""
-    out = sum(0.5**k * _noise(rng, shape, cell / 2**k) for k in range(octaves))
+    out = sum(0.5**k * value_noise(rng, shape, cell / 2**k) for k in range(octaves))
     return (out / (out.std() + 1e-8)).astype(np.float32)
 
 
@@ -149,20 +126,9 @@ def _rect(yy, xx, y0, y1, x0, x1) -> np.ndarray:
     return (yy >= y0) & (yy < y1) & (xx >= x0) & (xx < x1)
 
 
-def _polygon(yy, xx, points) -> np.ndarray:
-    """Pixels inside a polygon given as a sequence of ``(y, x)`` vertices (even-odd rule)."""
-    inside = np.zeros(np.shape(yy), dtype=bool)
-    for (y1, x1), (y2, x2) in zip(points, points[1:] + points[:1]):
-        if y1 == y2:
-            continue
-        crosses = (yy >= min(y1, y2)) & (yy < max(y1, y2))
-        inside ^= crosses & (xx < x1 + (yy - y1) * (x2 - x1) / (y2 - y1))
-    return inside
-
-
 def _trapezoid(yy, xx, y0, y1, half0, half1, x0=0.0, x1=0.0) -> np.ndarray:
     """Quadrilateral: width ``2 * half0`` centred at ``x0`` on row y0 to ``2 * half1`` at ``x1`` on y1."""
-    return _polygon(yy, xx, [(y0, x0 - half0), (y0, x0 + half0), (y1, x1 + half1), (y1, x1 - half1)])
+    return polygon_mask(yy, xx, [(y0, x0 - half0), (y0, x0 + half0), (y1, x1 + half1), (y1, x1 - half1)])
 
 
 def _mirrored_rect(yy, xx, y0, y1, x0, x1) -> np.ndarray:
@@ -256,7 +222,7 @@ def dental_xray(seed: int = 0, size: tuple[int, int] = (128, 192)) -> Sample:
     """Synthetic bitewing X-ray: upper and lower teeth on a dark background, 5 classes."""
     h, w = _check_size(size, 32)
     rng = _rng(seed)
-    yy, xx = _grid(h, w)
+    yy, xx = pixel_grid(h, w)
     label = np.zeros((h, w), np.uint8)
 
     # Biting plane (slightly curved) and tooth dimensions relative to the image height.
@@ -279,10 +245,10 @@ def dental_xray(seed: int = 0, size: tuple[int, int] = (128, 192)) -> Sample:
     crest = np.abs(yy - plane(xx)) - (gap / 2 + 1.7 * ry)
     bone = 1 / (1 + np.exp(-crest / 2.5))
     trabecular = _fractal(rng, (h, w), 4)
-    background = 0.08 + 0.05 * _noise(rng, (h, w), w / 4) ** 2 + bone * (0.17 + 0.05 * trabecular)
+    background = 0.08 + 0.05 * value_noise(rng, (h, w), w / 4) ** 2 + bone * (0.17 + 0.05 * trabecular)
 
     grey = np.where(label == 0, background, _DENTAL_GREY[label])
-    grey = grey * (1 + 0.06 * _noise(rng, (h, w), 6)) + 0.04 * _noise(rng, (h, w), 2)
+    grey = grey * (1 + 0.06 * value_noise(rng, (h, w), 6)) + 0.04 * value_noise(rng, (h, w), 2)
     grey = _blur(grey, 1, passes=2)
     vignette = 1 - 0.25 * (((yy - h / 2) / h) ** 2 + ((xx - w / 2) / w) ** 2)
     grey = grey * vignette * rng.uniform(0.9, 1.1)
@@ -313,25 +279,25 @@ def eczema(seed: int = 0, size: tuple[int, int] = (128, 128)) -> Sample:
     """Synthetic close-up of a limb with eczema plaques: background, healthy skin, eczema."""
     h, w = _check_size(size, 32)
     rng = _rng(seed)
-    yy, xx = _grid(h, w)
+    yy, xx = pixel_grid(h, w)
     s = min(h, w)
 
     # Backdrop: dark or neutral cloth with a soft gradient.
-    img = _textured(_pick(rng, _BACKDROPS), (0.1, _noise(rng, (h, w), s / 6)), (0.15, yy / h - 0.5))
+    img = _textured(_pick(rng, _BACKDROPS), (0.1, value_noise(rng, (h, w), s / 6)), (0.15, yy / h - 0.5))
 
     # Skin region: a limb crossing the frame at a random angle, with a slightly wavy outline.
     v, u = _rotate(yy, xx, h * rng.uniform(0.4, 0.6), w * rng.uniform(0.4, 0.6), rng.uniform(-0.9, 0.9))
     half_width = s * rng.uniform(0.32, 0.55)
-    across = u / half_width + 0.04 * _noise(rng, (h, w), s / 5)
+    across = u / half_width + 0.04 * value_noise(rng, (h, w), s / 5)
     skin = np.abs(across) <= 1.0
 
     tone = rng.uniform(0, len(_SKIN_TONES) - 1)
     i = int(tone)
     skin_rgb = _mix(_SKIN_TONES[i], _SKIN_TONES[min(i + 1, len(_SKIN_TONES) - 1)], tone - i)
     shade = 0.72 + 0.28 * np.sqrt(np.clip(1 - across**2, 0, 1)) + 0.05 * np.clip(across, -1, 1)
-    creases = np.abs(np.sin(v * rng.uniform(0.25, 0.4) + 2 * _noise(rng, (h, w), s / 4))) < 0.06
-    pores = _noise(rng, (h, w), 1.2) > 2.2
-    skin_img = _textured(skin_rgb, (0.05, _noise(rng, (h, w), 2)), (0.04, _noise(rng, (h, w), 8)))
+    creases = np.abs(np.sin(v * rng.uniform(0.25, 0.4) + 2 * value_noise(rng, (h, w), s / 4))) < 0.06
+    pores = value_noise(rng, (h, w), 1.2) > 2.2
+    skin_img = _textured(skin_rgb, (0.05, value_noise(rng, (h, w), 2)), (0.04, value_noise(rng, (h, w), 8)))
     skin_img *= (shade - 0.07 * creases - 0.1 * pores)[..., None]
 
     # Eczema plaques: irregular blobs centred on random skin pixels, plus small satellite papules.
@@ -341,7 +307,7 @@ def eczema(seed: int = 0, size: tuple[int, int] = (128, 128)) -> Sample:
         cy, cx = np.unravel_index(skin_idx[rng.integers(len(skin_idx))], (h, w))
         r = s * rng.uniform(0.08, 0.2)
         pv, pu = _rotate(yy, xx, cy, cx, rng.uniform(0, np.pi))
-        dist = np.hypot(pv / (r * rng.uniform(0.6, 1.0)), pu / r) + 0.3 * _noise(rng, (h, w), r / 2.5)
+        dist = np.hypot(pv / (r * rng.uniform(0.6, 1.0)), pu / r) + 0.3 * value_noise(rng, (h, w), r / 2.5)
         plaque |= dist < 1.0
         for _ in range(rng.integers(2, 8)):
             angle, rad = rng.uniform(0, 2 * np.pi), r * rng.uniform(1.0, 1.6)
@@ -351,11 +317,11 @@ def eczema(seed: int = 0, size: tuple[int, int] = (128, 128)) -> Sample:
 
     # Plaque look: reddish (darker / violaceous on dark skin), blotchy, with scales and crusts.
     lum = float(skin_rgb.mean())
-    inflamed = np.clip(0.75 + 0.2 * _noise(rng, (h, w), 5), 0.3, 1.0)
+    inflamed = np.clip(0.75 + 0.2 * value_noise(rng, (h, w), 5), 0.3, 1.0)
     red = np.array([0.80, 0.22, 0.24], np.float32) * (0.45 + 0.6 * lum)
     lesion = _mix(skin_img, red * shade[..., None], 0.75 * inflamed)
-    lesion = _mix(lesion, np.full(3, 0.3 + 0.6 * lum, np.float32), 0.45 * (_noise(rng, (h, w), 1.5) > 1.2))
-    lesion = _mix(lesion, np.array([0.35, 0.1, 0.08], np.float32), 0.6 * (_noise(rng, (h, w), 2) < -1.8))
+    lesion = _mix(lesion, np.full(3, 0.3 + 0.6 * lum, np.float32), 0.45 * (value_noise(rng, (h, w), 1.5) > 1.2))
+    lesion = _mix(lesion, np.array([0.35, 0.1, 0.08], np.float32), 0.6 * (value_noise(rng, (h, w), 2) < -1.8))
     edge = _blur(plaque, 1, passes=2)  # erythema fades softly across the plaque border
     skin_img = _mix(skin_img, lesion, edge)
 
@@ -392,13 +358,13 @@ class _Street:
 
     def __init__(self, rng, h, w):
         self.rng, self.h, self.w = rng, h, w
-        self.yy, self.xx = _grid(h, w)
+        self.yy, self.xx = pixel_grid(h, w)
         self.img = np.zeros((h, w, 3), np.float32)
         self.label = np.full((h, w), _SKY, np.uint8)
         self.instance = np.zeros((h, w), np.int32)  # cars/persons, numbered far to near
         self.count = 0
-        self.fine = _noise(rng, (h, w), 1.3)  # pixel-scale texture shared by all surfaces
-        self.coarse = _noise(rng, (h, w), max(h, w) / 10)
+        self.fine = value_noise(rng, (h, w), 1.3)  # pixel-scale texture shared by all surfaces
+        self.coarse = value_noise(rng, (h, w), max(h, w) / 10)
         self.f = 0.8 * w  # focal length in pixels
         self.vx, self.vy = w * rng.uniform(0.4, 0.6), h * rng.uniform(0.4, 0.5)
         self.cam = rng.uniform(1.3, 1.8)  # camera height in metres

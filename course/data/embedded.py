@@ -23,7 +23,7 @@ import torch
 from matplotlib.colors import hsv_to_rgb
 
 from ..arguments import check_int
-from ..samples import _grid, _noise, _polygon
+from ..drawing import pixel_grid, polygon_mask, value_noise
 from .dataset import SegmentationDataset
 
 __all__ = ["CLASS_NAMES", "SPLITS", "DEFAULT_SIZES", "generate", "draw", "load_embedded"]
@@ -68,7 +68,7 @@ def generate(n: int, *, size: int = 64, seed: int = 0, split: str = "train") -> 
 
 def draw(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
     """One image float32 (size, size, 3) in [0, 1] and its mask uint8 (size, size)."""
-    yy, xx = _grid(size, size)
+    yy, xx = pixel_grid(size, size)
     image = _background(rng, size, yy, xx)
     mask = np.zeros((size, size), np.uint8)
     placed: list[tuple[float, float, float]] = []  # (cy, cx, circumradius)
@@ -112,7 +112,7 @@ def _shape(rng, cls: int, area: float, yy, xx, size: int, placed: list):
     corners = 4 if cls == _SQUARE else 3
     angles = angle + 2 * np.pi * np.arange(corners) / corners
     points = [(cy + radius * np.sin(t), cx + radius * np.cos(t)) for t in angles]
-    return _polygon(yy, xx, points), radius
+    return polygon_mask(yy, xx, points), radius
 
 
 def _random_color(rng, saturation, value) -> np.ndarray:
@@ -123,7 +123,7 @@ def _random_color(rng, saturation, value) -> np.ndarray:
 def _fill(rng, size: int) -> np.ndarray:
     """An object's fill (size, size, 3): a saturated colour with a fine texture."""
     colour = _random_color(rng, (0.5, 1.0), (0.55, 1.0))
-    texture = 1 + 0.12 * _noise(rng, (size, size), cell=2.5)
+    texture = 1 + 0.12 * value_noise(rng, (size, size), cell=2.5)
     return colour * texture[..., None]
 
 
@@ -131,9 +131,9 @@ def _background(rng, size: int, yy, xx) -> np.ndarray:
     """A muted, blotchy background (size, size, 3) with clutter: thin strokes and dots in
     the objects' colours, so that colour alone does not mark an object."""
     a, b = (_random_color(rng, (0.0, 0.35), (0.25, 0.85)) for _ in range(2))
-    t = 1 / (1 + np.exp(-2 * _noise(rng, (size, size), cell=size / 5)))
+    t = 1 / (1 + np.exp(-2 * value_noise(rng, (size, size), cell=size / 5)))
     image = a * (1 - t[..., None]) + b * t[..., None]
-    image = image * (1 + 0.08 * _noise(rng, (size, size), cell=1.5))[..., None]
+    image = image * (1 + 0.08 * value_noise(rng, (size, size), cell=1.5))[..., None]
     for _ in range(rng.integers(3, 8)):  # strokes one or two pixels wide
         y0, x0 = rng.uniform(0, size, 2)
         length, angle = rng.uniform(0.15, 0.4) * size, rng.uniform(0, np.pi)
