@@ -28,6 +28,13 @@ def is_test_cell(cell) -> bool:
     return bool(meta.get("grade")) and not meta.get("solution") and cell.cell_type == "code"
 
 
+def up_to_last_test(cells: list) -> list:
+    """``cells`` up to and including the last test cell (all of them if there is none): what
+    follows runs after every test, so it cannot change a test's outcome."""
+    last = max((i for i, c in enumerate(cells) if is_test_cell(c)), default=len(cells) - 1)
+    return cells[:last + 1]
+
+
 def is_solution_cell(cell) -> bool:
     return bool(nbgrader_meta(cell).get("solution"))
 

@@ -147,3 +147,11 @@ def test_only_exercise_and_test_cells_may_fail_in_the_student_version():
         new_code_cell("plot(f)", outputs=[new_output("error", ename="NameError", evalue="plot", traceback=[])]),
     ])
     assert validate.unexpected_errors(nb, "x.ipynb") == ["x.ipynb: cell 2 ('plot(f)') raised NameError: plot"]
+
+
+def test_up_to_last_test_keeps_everything_a_test_can_depend_on():
+    test = graded('"""t."""\nassert f() == 1, "f"', [])
+    cells = [new_code_cell("def f(): return 1"), test, new_code_cell("train()"), new_code_cell("check()")]
+    assert validate.up_to_last_test(cells) == cells[:2]
+    assert validate.up_to_last_test(cells[2:]) == cells[2:]        # no test: nothing is dropped
+    assert validate.up_to_last_test([]) == []

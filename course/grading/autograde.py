@@ -26,7 +26,7 @@ from jupyter_core.utils import run_sync
 from nbgrader.preprocessors import Execute
 from traitlets import Integer, Unicode
 
-from ..validate import HIDDEN, VISIBLE, is_test_cell, nbgrader_meta
+from ..validate import HIDDEN, VISIBLE, nbgrader_meta, up_to_last_test
 from ..workspace import _put_python_scripts_on_path, load_config
 
 MEMORY_SIGNS = ("MemoryError", "can't allocate memory", "DefaultCPUAllocator", "std::bad_alloc")
@@ -212,7 +212,7 @@ def _run(spec, work, staging, student, lesson) -> dict:
                   for n in analyse(nb, cells, spec.get("order", {}).get(name, []))]
         _deduplicate(nb)
         _reset_metadata(nb, cells)
-        _drop_after_last_test(nb)
+        nb.cells = up_to_last_test(nb.cells)  # the rest cannot change a score (lesson 07 trains there)
         nbformat.write(nb, submitted / name)  # (writing also gives duplicated cell ids new ones)
         graded_notebooks.append(name)
     result = {"notes": notes, "unreadable": unreadable, "cells": {}, "nbgrader_error": ""}
@@ -249,14 +249,6 @@ def _deduplicate(nb) -> None:
             del cell.metadata["nbgrader"]
         elif gid:
             seen.add(gid)
-
-
-def _drop_after_last_test(nb) -> None:
-    """Drop the cells after the last test cell: they run after every test, so they cannot change
-    a score, and a lesson's training runs there would cost minutes per student (lesson 07)."""
-    last = max((i for i, c in enumerate(nb.cells) if is_test_cell(c)), default=None)
-    if last is not None:
-        del nb.cells[last + 1:]
 
 
 def _reset_metadata(nb, cells: dict[str, dict]) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 
 from ..config import FAST_ENV
-from ..validate import HIDDEN, VISIBLE, is_solution_cell, is_test_cell, nbgrader_meta
+from ..validate import HIDDEN, VISIBLE, is_solution_cell, is_test_cell, nbgrader_meta, up_to_last_test
 
 RUNNING_ENV = "COURSE_CHECK_RUNNING"
 PASSED, FAILED, NOT_ATTEMPTED = "passed", "failed", "not attempted"
@@ -120,8 +120,7 @@ def run_visible_tests(nb, folder: Path, timeout: int = 600) -> list[Exercise]:
     from nbclient import NotebookClient
 
     copy = nbformat.from_dict(json.loads(json.dumps(nb)))
-    last_test = max((i for i, c in enumerate(copy.cells) if is_test_cell(c)), default=len(copy.cells) - 1)
-    copy.cells = copy.cells[:last_test + 1]
+    copy.cells = up_to_last_test(copy.cells)
     for cell in copy.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None

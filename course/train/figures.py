@@ -87,7 +87,8 @@ def samples_figure(dataset: SegmentationDataset, n: int = 6) -> Figure:
         for ax, picture in zip(column, (image.permute(1, 2, 0).clamp(0, 1).numpy(), colorize(mask.numpy(), k))):
             ax.imshow(picture)
             ax.set_axis_off()
-    share = dataset.class_pixel_counts() / max(dataset.class_pixel_counts().sum(), 1)
+    counts = dataset.class_pixel_counts()
+    share = counts / max(counts.sum(), 1)
     ax = right.subplots()
     ax.barh(range(k), share, color=class_colors(k), edgecolor="0.3")
     ax.set_yticks(range(k), dataset.class_names)
@@ -103,7 +104,10 @@ def samples_figure(dataset: SegmentationDataset, n: int = 6) -> Figure:
 
 def image_mious(model: torch.nn.Module, dataset: SegmentationDataset) -> np.ndarray:
     """Mean IoU of each image of ``dataset`` on its own (N,), over the classes in its target or prediction."""
-    pred = predict(model, dataset.images).numpy()
+    return _image_mious(predict(model, dataset.images).numpy(), dataset)
+
+
+def _image_mious(pred: np.ndarray, dataset: SegmentationDataset) -> np.ndarray:
     masks = dataset.masks.cpu().numpy()
     return np.array([mean_iou(confusion_matrix(p, m, dataset.num_classes)) for p, m in zip(pred, masks)])
 
@@ -112,10 +116,10 @@ def worst_cases_figure(model: torch.nn.Module, dataset: SegmentationDataset, n: 
     """The ``n`` images of ``dataset`` on which ``model`` scores its lowest mean IoU: image,
     true labels, prediction, and where the prediction is wrong; the caller closes the figure."""
     check_int("n", n, 1)
-    scores = image_mious(model, dataset)
+    predictions = predict(model, dataset.images).numpy()
+    scores = _image_mious(predictions, dataset)
     worst = np.argsort(scores, kind="stable")[:n]
-    images, masks = dataset.images[worst], dataset.masks[worst].cpu().numpy()
-    pred = predict(model, images).numpy()
+    images, masks, pred = dataset.images[worst], dataset.masks[worst].cpu().numpy(), predictions[worst]
     k = dataset.num_classes
     fig = Figure(figsize=(10.5, 2.5 * len(worst) + 0.3))
     axes = fig.subplots(len(worst), 4, squeeze=False)
