@@ -8,7 +8,8 @@ Run nbgrader from this folder (``cd autograder``) so that it finds this file.
 
 from pathlib import Path
 
-from nbgrader.converters import GenerateAssignment
+from nbgrader.converters import Autograde, GenerateAssignment
+from nbgrader.preprocessors import Execute
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,3 +37,13 @@ c.Execute.timeout = 600
 
 # A student who deletes a test cell still gets it run: nbgrader restores it from the gradebook.
 c.OverwriteCells.add_missing_cells = True
+
+# Verdicts are decided outside the student's kernel: test cells run there as probes that only
+# report values, and the course's solution runs the same tests in a kernel of the grader's own
+# for the expected values (see course/grading/execute.py and autograder/README.md). This also
+# scores a test on what it checks: stderr (warnings) is advice, a value left as a test cell's
+# last expression is no partial credit.
+c.Autograde.autograde_preprocessors = [
+    "course.grading.execute.TrustedExecute" if p is Execute else p
+    for p in Autograde.class_traits()["autograde_preprocessors"].make_dynamic_default()
+]

@@ -1,67 +1,167 @@
-"""Helpers for the test cells of the lessons.
+"""The checks that the lessons' test cells are written with.
 
-Each helper compares what a student's function returned with what was expected and, if
-they differ, raises ``AssertionError`` with a message worth reading: the call that was
-made, what was expected, what came back, and a hint. They never print to stderr, because
-nbgrader scores a test cell with any stderr output as failed.
+In a notebook each check compares at once and, when the value is wrong, raises
+``AssertionError`` with a message worth reading: the call, what is wrong (shapes, dtypes, the
+largest and the first difference, a small window of expected against got), and a hint.
+
+* ``check_array(got, expected, call=..., hint=..., atol=, rtol=, equal_nan=, dtype=, container=)``
+* ``check_scalar(got, expected, call=..., hint=..., atol=, rtol=, type=)``
+* ``check_shape(got, expected_shape, call=..., hint=...)``
+* ``check_equal(got, expected, call=..., hint=...)``: lists, tuples, booleans, dtypes
+* ``check_raises(lambda: f(...), ValueError, call=..., hint=...)``
+* ``with reference():`` holds what only computes expected values (a direct count, a reference
+  network); ``seed(n)`` seeds the random inputs of hidden tests;
+* ``with course_versions("iou_per_class"):`` tests an exercise with the course's versions of the
+  others, so that one mistake costs one exercise.
+
+The first argument of a check is what the student's code produced, the second what it should
+be. When a notebook is graded, test cells do not run as written next to the student's code:
+the grader keeps only the statements that make the inputs and the first arguments, and each
+check then just reports what it saw (:func:`_observe`, as plain data). The expected values,
+the ``reference()`` blocks and the comparison run in the grader's own kernel and process
+(``course.grading.probe``, ``course.compare``), where the student's code never runs.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import hashlib
+import os
+from contextlib import contextmanager
+
+from .compare import compare, message
+from .observations import MIME, encode, raised, to_plain
+
+SEED_ENV = "COURSE_GRADING_SEED"
+SPEC_KEYS = ("call", "hint", "atol", "rtol", "equal_nan", "dtype", "container", "type")
+__all__ = ["check_array", "check_equal", "check_raises", "check_scalar", "check_shape", "course_versions",
+           "reference", "seed"]
 
 
-def check_array(got, expected, *, call: str, hint: str = "", atol: float = 0.0,
-                rtol: float = 0.0, equal_nan: bool = False) -> None:
-    """Assert that array ``got`` has the shape and values of ``expected``."""
-    expected = np.asarray(expected)
-    got = _as_array(got, call, hint)
-    if got.shape != expected.shape:
-        _fail(call, f"expected an array of shape {expected.shape}, got shape {got.shape}", hint)
-    if got.dtype.kind not in "biuf":
-        _fail(call, f"expected numbers, got an array of dtype {got.dtype}", hint)
-    same = np.isclose(got, expected, atol=atol, rtol=rtol, equal_nan=equal_nan)
-    if not same.all():
-        where = tuple(int(i) for i in np.argwhere(~same)[0])
-        _fail(call, f"expected\n{_show(expected)}\n  got\n{_show(got)}\n"
-                    f"  first difference at index {list(where)}: expected {expected[where].item()!r}, "
-                    f"got {got[where].item()!r} ({int((~same).sum())} of {same.size} entries differ)", hint)
+def check_array(got, expected, *, call: str, hint: str = "", atol: float | None = None, rtol: float | None = None,
+                equal_nan: bool = False, dtype: str | None = None, container: str | None = None) -> None:
+    """``got`` is an array or tensor of ``expected``'s shape and values (within a tolerance
+    that fits its dtype); ``dtype`` (``"integer"``, ``"floating"``, ``"float32"``, ...) and
+    ``container`` (``"ndarray"`` or ``"tensor"``) restrict it where the exercise says so."""
+    _check("array", got, expected, locals())
 
 
-def check_scalar(got, expected: float, *, call: str, hint: str = "", atol: float = 1e-9) -> None:
-    """Assert that ``got`` is a single number equal to ``expected`` (NaN equals NaN)."""
-    if isinstance(got, (list, tuple, dict, str)) or np.ndim(got) != 0 or got is None:
-        _fail(call, f"expected a single number, got {got!r}", hint)
-    got = float(got)
-    if not (np.isnan(got) and np.isnan(expected)) and not abs(got - expected) <= atol:
-        _fail(call, f"expected {expected!r}, got {got!r}", hint)
+def check_scalar(got, expected, *, call: str, hint: str = "", atol: float | None = None, rtol: float | None = None,
+                 type: str | None = None) -> None:  # noqa: A002 (the exercise's word)
+    """``got`` is one number equal to ``expected`` (NaN equals NaN); an integer ``expected``
+    wants an integer, ``type="float"`` a Python float."""
+    _check("scalar", got, expected, locals())
 
 
 def check_shape(got, expected: tuple, *, call: str, hint: str = "") -> None:
-    """Assert that ``got`` (an array or tensor) has shape ``expected``."""
-    if not hasattr(got, "shape"):
-        _fail(call, f"expected an array or tensor of shape {tuple(expected)}, got {type(got).__name__}", hint)
-    if tuple(got.shape) != tuple(expected):
-        _fail(call, f"expected shape {tuple(expected)}, got shape {tuple(got.shape)}", hint)
+    """``got`` (an array or tensor) has shape ``expected``."""
+    _check("shape", got, tuple(expected), locals())
 
 
-def _as_array(got, call: str, hint: str) -> np.ndarray:
-    if got is None:
-        _fail(call, "returned None: did you forget the `return` statement?", hint)
-    if hasattr(got, "detach"):  # a torch tensor
-        got = got.detach().cpu().numpy()
-    if not isinstance(got, np.ndarray):
-        _fail(call, f"expected a NumPy array, got {type(got).__name__}", hint)
-    return np.asarray(got)  # a plain array: a subclass could redefine how it compares
+def check_equal(got, expected, *, call: str, hint: str = "") -> None:
+    """``got`` equals ``expected`` exactly: plain data such as lists of tuples, booleans, dtypes."""
+    _check("equal", got, expected, locals())
 
 
-def _show(array: np.ndarray) -> str:
-    text = np.array2string(array, precision=4, threshold=64, edgeitems=3)
-    return "\n".join("    " + line for line in text.splitlines())
+def check_raises(function, expected: type[BaseException], *, call: str, hint: str = "") -> None:
+    """Calling ``function()`` raises ``expected`` (or a subclass of it)."""
+    try:
+        got = function()
+    except Exception as error:  # noqa: BLE001 (the exception is the observation)
+        got = error
+    _check("raises", got, expected, locals())
 
 
-def _fail(call: str, what: str, hint: str):
-    message = f"{call} is not right:\n  {what}"
-    if hint:
-        message += f"\n  Hint: {hint}"
-    raise AssertionError(message)
+@contextmanager
+def reference():
+    """Marks code that only computes expected values: it runs here as written, and while
+    grading only in the grader's kernel, never next to the student's code."""
+    yield
+
+
+def seed(n: int) -> int:
+    """The seed ``n`` of a hidden test's random inputs: ``n`` itself in a notebook; while
+    grading, a number drawn anew for each grading run (so that no answer can be stored)."""
+    run = os.environ.get(SEED_ENV, "")
+    if not run:
+        return n
+    return int(hashlib.sha256(f"{run}:{n}".encode()).hexdigest()[:8], 16)
+
+
+def _check(kind: str, got, expected, arguments: dict) -> None:
+    spec = _spec(arguments)
+    problem = compare(kind, spec, to_plain(expected), to_plain(got))
+    if problem is not None:
+        raise AssertionError(message(spec, problem))
+
+
+def _spec(arguments: dict) -> dict:
+    """The settings of a check that travel with it: strings, numbers, booleans."""
+    return {k: v for k, v in arguments.items()
+            if k in SPEC_KEYS and v is not None and isinstance(v, (str, int, float, bool))}
+
+
+_MISSING = object()
+_sink: list[dict] | None = None  # where observations go outside IPython (the unit tests)
+
+
+def _observe(index: int, kind: str, got, expected=_MISSING, **spec) -> None:
+    """What a check saw, published as data: called by test cells as the grader rewrites them.
+
+    ``got`` and ``expected`` are thunks (expected is evaluated first, before the student's
+    code runs). An exception from ``got`` is reported, then raised again, so the cell stops
+    as it would have; for ``raises`` the exception is the value."""
+    record = {"index": int(index), "kind": str(kind)}
+    if expected is not _MISSING:
+        record["expected"] = encode(to_plain(expected()))
+        record["spec"] = _spec(spec)
+    try:
+        value = got()
+        if kind == "raises":
+            try:
+                value = value()
+            except Exception as error:  # noqa: BLE001 (expected to raise)
+                value = error
+    except Exception as error:
+        record["got"] = encode(raised(error))
+        _publish(record)
+        raise
+    record["got"] = encode(to_plain(value))
+    _publish(record)
+
+
+def _publish(record: dict) -> None:
+    if _sink is not None:
+        _sink.append(record)
+        return
+    from IPython import get_ipython
+    from IPython.display import publish_display_data
+
+    if get_ipython() is None:
+        raise RuntimeError("course.checks._observe publishes to a notebook kernel; there is none")
+    publish_display_data({MIME: record, "text/plain": f"<check {record['index']}: {record['kind']}>"})
+
+
+class course_versions:  # noqa: N801 (used as a context manager, like a function)
+    """``with course_versions("iou_per_class"):`` runs its block with the course's version of
+    another exercise (``course.exercises.REFERENCES``) in place of the student's, so that each
+    exercise is tested on its own and one mistake costs only its own points."""
+
+    def __init__(self, *names: str):
+        from .exercises import reference
+
+        self.versions = {name: reference(name) for name in names}
+
+    def __enter__(self):
+        import sys
+
+        self.namespace = sys._getframe(1).f_globals
+        self.saved = {name: self.namespace.get(name, _MISSING) for name in self.versions}
+        self.namespace.update(self.versions)
+        return self
+
+    def __exit__(self, *exc):
+        for name, value in self.saved.items():
+            if value is _MISSING:
+                self.namespace.pop(name, None)
+            else:
+                self.namespace[name] = value

@@ -20,7 +20,10 @@ HIDDEN_MARKER, SOLUTION_MARKERS = "BEGIN HIDDEN TESTS", ("BEGIN SOLUTION", "END 
 
 
 def nbgrader_meta(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {})
+    """A cell's nbgrader metadata, or {} (also when a submission made it something else than a dict)."""
+    meta = cell.get("metadata", {})
+    meta = meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def is_test_cell(cell) -> bool:
@@ -47,7 +50,8 @@ def check_notebook(nb, path: str) -> list[str]:
         if cell.cell_type == "code":
             problems += [f"cell {index}: {p}" for p in _check_nbval_markers(cell.source)]
         if is_test_cell(cell):
-            problems += [f"test cell {nbgrader_meta(cell)['grade_id']!r}: {p}" for p in _check_test_source(cell.source)]
+            gid = nbgrader_meta(cell)["grade_id"]
+            problems += [f"test cell {gid!r}: {p}" for p in _check_test_source(cell.source, gid.endswith(VISIBLE))]
     return [f"{path}: {p}" for p in problems]
 
 
@@ -154,18 +158,18 @@ def _check_points(nb) -> list[str]:
     return []
 
 
-def _check_test_source(source: str) -> list[str]:
+def _check_test_source(source: str, visible: bool) -> list[str]:
+    from .grading.probe import rules
+
     try:
-        body = ast.parse(_without_magics(source)).body
+        body = ast.parse(source).body
     except SyntaxError as error:
         return [f"does not parse: {error}"]
     problems = []
     if not (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
             and isinstance(body[0].value.value, str)):
         problems.append("must start with a docstring saying what it checks")
-    for node in ast.walk(ast.Module(body=body, type_ignores=[])):
-        if isinstance(node, ast.Assert) and node.msg is None:
-            problems.append(f"line {node.lineno}: assert without a message")
+    problems += rules(source, visible)
     last = body[-1] if body else None
     if isinstance(last, ast.Expr) and not isinstance(last.value, (ast.Call, ast.Constant)):
         problems.append("ends with an expression; nbgrader would read its value as partial credit")
@@ -190,7 +194,3 @@ def _check_nbval_markers(source: str) -> list[str]:
 def _nbval_ignores(cell) -> bool:
     return ("nbval-ignore-output" in cell.get("metadata", {}).get("tags", [])
             or "NBVAL_IGNORE_OUTPUT" in _comments(cell.source))
-
-
-def _without_magics(source: str) -> str:
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())

@@ -2,7 +2,9 @@
 
 It runs the notebook's visible tests in a fresh kernel (never in the student's own, and
 never writing the student's file) and reports each exercise as passed, failed (with the
-first line of the error) or not attempted. It also warns about what would break grading:
+whole message: what was expected, what came back, the hint) or not attempted (nbgrader's
+stub still in place). The verdicts come from the comparison that grading uses
+(:mod:`course.grading.verdict`), so a visible test that passes here passes when graded. It also warns about what would break grading:
 edited or deleted test cells, duplicated cell ids, cells run out of order.
 
 The last cell of every lesson calls :func:`check_current_notebook`, which finds the open
@@ -51,8 +53,11 @@ class Report:
 
     def text(self) -> str:
         marks = {PASSED: "✔", FAILED: "✘", NOT_ATTEMPTED: "·"}
-        lines = [f"{marks[e.state]} {e.name}: {e.state}" + (f" ({e.detail})" if e.detail else "")
-                 for e in self.exercises]
+        lines = []
+        for e in self.exercises:
+            lines.append(f"{marks[e.state]} {e.name}: {e.state}")
+            if e.detail:
+                lines += ["    " + line for line in e.detail.splitlines()]
         lines += [f"⚠ {w}" for w in self.warnings]
         passed = sum(e.state == PASSED for e in self.exercises)
         lines.append(f"{passed} of {len(self.exercises)} exercises pass their visible tests"
@@ -111,19 +116,28 @@ def grading_warnings(nb) -> list[str]:
 
 
 def run_visible_tests(nb, folder: Path, timeout: int = 600) -> list[Exercise]:
-    """Run a copy of ``nb`` up to its last test cell in a fresh kernel (cwd ``folder``); the
-    outcome of each exercise. What follows the last test (a lesson's training runs) cannot
-    change an outcome, so it is not run."""
+    """Run a copy of ``nb`` up to its last test cell in a fresh kernel (cwd ``folder``), its
+    visible tests rewritten to report what they saw (:func:`course.grading.probe.reference_source`),
+    and judge each exercise here, with the comparison that grading uses. What follows the last
+    test (a lesson's training runs) cannot change an outcome, so it is not run."""
     import tempfile
 
     from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
+
+    from .probe import reference_source
 
     copy = nbformat.from_dict(json.loads(json.dumps(nb)))
     copy.cells = up_to_last_test(copy.cells)
     for cell in copy.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+        if is_test_cell(cell):
+            visible = nbgrader_meta(cell).get("grade_id", "").endswith(VISIBLE)
+            try:
+                cell.source = reference_source(cell.source) if visible else "pass  # hidden tests run when graded"
+            except SyntaxError:
+                pass  # runs as it is, and fails as it is
     with tempfile.TemporaryDirectory(prefix="course-check-") as sockets:
         # IPC sockets where there are any: private to this user, unlike loopback TCP
         km = AsyncKernelManager(kernel_name="python3", **({"transport": "ipc", "ip": f"{sockets}/k"}
@@ -131,33 +145,42 @@ def run_visible_tests(nb, folder: Path, timeout: int = 600) -> list[Exercise]:
         client = NotebookClient(copy, km=km, timeout=timeout, allow_errors=True, record_timing=False,
                                 resources={"metadata": {"path": str(folder)}})
         client.execute(env=os.environ | {RUNNING_ENV: "1", FAST_ENV: "1"})
-    return outcomes(copy)
+    return outcomes(copy, judged=True)
 
 
-def outcomes(nb) -> list[Exercise]:
-    """Each exercise's state, read from the outputs of an executed notebook."""
+def outcomes(nb, judged: bool = False) -> list[Exercise]:
+    """Each exercise's state: from the observations of a notebook run by :func:`run_visible_tests`
+    (``judged``), or else from the errors its visible test cells show (a student's own run)."""
+    from .verdict import error_of, judge_own, split_outputs
+
     cells = {nbgrader_meta(c).get("grade_id"): c for c in nb.cells if nbgrader_meta(c).get("grade_id")}
     result = []
     for cell in nb.cells:
         if not is_solution_cell(cell):
             continue
         name = nbgrader_meta(cell)["grade_id"]
-        errors = [o for c in (cell, cells.get(name + VISIBLE)) if c is not None
-                  for o in c.get("outputs", []) if o.output_type == "error"]
         visible = cells.get(name + VISIBLE)
+        stub = "raise NotImplementedError()" in cell.source
         if visible is None:
             result.append(Exercise(name, FAILED, "its visible test cell is missing"))
-        elif "raise NotImplementedError()" in cell.source:
-            result.append(Exercise(name, NOT_ATTEMPTED))
-        elif visible.get("execution_count") is None and not visible.get("outputs"):
-            result.append(Exercise(name, NOT_ATTEMPTED, "its test cell has not been run"))
-        elif not errors:
+            continue
+        if visible.get("execution_count") is None and not visible.get("outputs"):
+            result.append(Exercise(name, NOT_ATTEMPTED, "" if stub else "its test cell has not been run"))
+            continue
+        if judged:
+            observations, rest, problem = split_outputs(visible.get("outputs", []))
+            verdict = judge_own(observations, error_of(rest + cell.get("outputs", [])), problem)
+            passed, stubbed, detail = verdict.passed, verdict.not_implemented, verdict.message
+        else:
+            error = error_of(cell.get("outputs", []) + visible.get("outputs", []))
+            passed, stubbed = error is None, error is not None and error.name == "NotImplementedError"
+            detail = "" if error is None else f"{error.name}: {error.message}".strip()
+        if passed:
             result.append(Exercise(name, PASSED))
-        elif errors[0].ename == "NotImplementedError":
+        elif stubbed and stub:
             result.append(Exercise(name, NOT_ATTEMPTED))
         else:
-            first = (errors[0].evalue or "").strip().splitlines()
-            result.append(Exercise(name, FAILED, f"{errors[0].ename}: {first[0] if first else ''}".strip()))
+            result.append(Exercise(name, FAILED, detail))
     return result
 
 

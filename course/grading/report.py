@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import html
 import io
 import os
 from pathlib import Path
@@ -29,17 +28,6 @@ def read_csv(path: Path) -> list[dict[str, str]]:
     """The rows of a ``grades.csv``."""
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
-
-
-def failure_feedback(record: dict) -> str:
-    """A feedback page for a submission that nbgrader could not grade (no notebook to show)."""
-    e = html.escape
-    notes = "".join(f"<li>{e(n)}</li>" for n in record.get("notes", []))
-    return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{e(record['lesson'])}: "
-            f"{e(record['student_id'])}</title></head><body>\n<h1>{e(record['lesson'])}</h1>\n"
-            f"<p>Student: {e(record['student_id'])}</p>\n<p>Score: {record['score']:g} / {record['max_score']:g}</p>\n"
-            f"<p>Status: <strong>{e(record['status'])}</strong>. {e(record['message'])}</p>\n"
-            + (f"<ul>{notes}</ul>\n" if notes else "") + "</body></html>\n")
 
 
 def _row(record: dict) -> dict:

@@ -16,6 +16,7 @@ import json
 import multiprocessing
 import os
 import queue
+import secrets
 import shutil
 import signal
 import tempfile
@@ -28,14 +29,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..arguments import check_int
-from . import autograde
+from ..workspace import SOURCE
+from . import autograde, feedback, reference
 from . import lessons as lessons_module
-from .autograde import exercise_of
-from .report import atomic_write, failure_feedback, write_csv
+from .autograde import exercise_of, gradebook_cells
+from .outcome import Finding, Status, status_from
+from .report import atomic_write, write_csv
 from .sandbox import SANDBOX_UID_BASE, Limits, bwrap_path
 from .submissions import Submission, ZipLimits, discover
 
-RETRIED = {"grader error"}  # statuses that a rerun grades again (our failure, not the student's)
+RETRIED = {Status.GRADER_ERROR.value}  # statuses that a rerun grades again (our failure, not the student's)
 KERNEL_FAILURES = ("deadkernelerror", "kernel died", "invalid signature", "zmq", "kernel didn't respond")
 PROCESS_LIMIT = ("can't start new thread", "Resource temporarily unavailable", "BlockingIOError")
 
@@ -104,6 +107,8 @@ def grade(root: Path, submissions: Path, out: Path, settings: Settings = Setting
         unmatched_rows = [asdict(u) for u in unmatched]
         prepared = {name: lessons_module.prepare(root, name, tmp, gradebook)
                     for name in sorted({s.lesson for s in found})}
+        seed = secrets.token_hex(8)
+        expected = {name: _references(root, lesson, tmp, seed, settings, progress) for name, lesson in prepared.items()}
         journal = Journal(out)
         todo = []
         for sub in found:
@@ -123,7 +128,8 @@ def grade(root: Path, submissions: Path, out: Path, settings: Settings = Setting
             sub, digest = item
             slot = slots.get()
             try:
-                record, staging = _grade_one(root, sub, digest, prepared[sub.lesson], settings, out, slot)
+                record, staging = _grade_one(root, sub, digest, prepared[sub.lesson], settings, out, slot,
+                                             {"reference": str(expected[sub.lesson]), "seed": seed})
             finally:
                 slots.put(slot)
             with lock:
@@ -138,6 +144,27 @@ def grade(root: Path, submissions: Path, out: Path, settings: Settings = Setting
         shutil.rmtree(out / ".staging", ignore_errors=True)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _references(root: Path, lesson, tmp: Path, seed: str, settings: Settings, progress) -> Path:
+    """The expected values of every test of ``lesson``: the course's solution run once, in a
+    trusted kernel, through the gradebook's tests with this run's seed; their JSON file."""
+    started = time.monotonic()
+    data = {}
+    for name in lesson.notebooks:
+        stem = Path(name).stem
+        tests = {gid: cell["source"] for gid, cell in gradebook_cells(f"sqlite:///{lesson.gradebook}", lesson.name,
+                                                                     stem).items() if cell["grade"]}
+        try:
+            data[stem] = reference.references(root / SOURCE / lesson.name / name, tests, seed, tmp / "references",
+                                              timeout=settings.cell_timeout)
+        except reference.ReferenceFailure as error:
+            raise ValueError(f"cannot grade {lesson.name}: {error}") from None
+    path = tmp / "references" / f"{lesson.name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+    progress(f"{lesson.name}: expected values from the course's solution in {time.monotonic() - started:.0f} s")
+    return path
 
 
 def submission_hash(sub: Submission, lesson: lessons_module.Lesson) -> str:
@@ -194,9 +221,6 @@ class Journal:
             shutil.rmtree(target, ignore_errors=True)
             if (staging / kind).is_dir():
                 os.replace(staging / kind, target)
-        if not targets["feedback"].exists():
-            targets["feedback"].mkdir(parents=True)
-            atomic_write(targets["feedback"] / f"{lesson}.html", failure_feedback(record))
         path = self.path(student, lesson)
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, json.dumps(record, indent=1))
@@ -204,10 +228,11 @@ class Journal:
 
 
 def worker_spec(root: Path, sub: Submission, lesson: lessons_module.Lesson, settings: Settings,
-                staging: Path, slot: int) -> dict:
-    """What :mod:`course.grading.autograde` needs to grade ``sub`` (JSON-serialisable)."""
+                staging: Path, slot: int, expected: dict) -> dict:
+    """What :mod:`course.grading.autograde` needs to grade ``sub`` (JSON-serialisable);
+    ``expected`` names the reference file and the seed."""
     privileged = os.geteuid() == 0
-    return {"root": str(root), "student": sub.student, "lesson": sub.lesson,
+    return {**expected, "root": str(root), "student": sub.student, "lesson": sub.lesson,
             "files": {name: str(path) for name, path in sub.files.items()}, "gradebook": str(lesson.gradebook),
             "staging": str(staging), "cell_timeout": settings.cell_timeout, "limits": asdict(settings.limits),
             "sandboxed": settings.sandboxed,
@@ -216,16 +241,25 @@ def worker_spec(root: Path, sub: Submission, lesson: lessons_module.Lesson, sett
             "order": lesson.order}
 
 
-def _grade_one(root, sub: Submission, digest: str, lesson, settings: Settings, out: Path, slot: int):
+def _grade_one(root, sub: Submission, digest: str, lesson, settings: Settings, out: Path, slot: int,
+               expected: dict):
     staging = out / ".staging" / uuid.uuid4().hex
     staging.mkdir(parents=True)
+    record, staging = _graded(root, sub, digest, lesson, settings, staging, slot, expected), staging
+    feedback.write(staging / "feedback", record, staging / "autograded")
+    return record, staging
+
+
+def _graded(root, sub: Submission, digest: str, lesson, settings: Settings, staging: Path, slot: int,
+            expected: dict) -> dict:
     base = {"student_id": sub.student, "lesson": sub.lesson, "max_score": lesson.points, "score": 0.0,
-            "submission_sha256": digest, "source": sub.source, "notes": list(sub.notes), "exercises": {},
-            "cells": {}, "sandbox": "bubblewrap" if settings.sandboxed else "none", "tests_from": lesson.origin}
+            "submission_sha256": digest, "source": sub.source, "notes": list(sub.notes), "findings": [],
+            "exercises": {}, "cells": {}, "verdicts": {}, "sandbox": "bubblewrap" if settings.sandboxed else "none",
+            "tests_from": lesson.origin}
     if sub.problem:
-        return _finish(base, "bad zip" if sub.source.endswith(".zip") else "not a notebook", sub.problem), staging
+        return _finish(base, Status.BAD_ZIP if sub.source.endswith(".zip") else Status.NOT_A_NOTEBOOK, sub.problem)
     spec_path = staging / "spec.json"
-    spec_path.write_text(json.dumps(worker_spec(root, sub, lesson, settings, staging, slot)))
+    spec_path.write_text(json.dumps(worker_spec(root, sub, lesson, settings, staging, slot, expected)))
     started = time.monotonic()
     proc = _workers().Process(target=autograde.job, args=(str(spec_path), str(staging / "worker.log")))
     proc.start()
@@ -233,15 +267,15 @@ def _grade_one(root, sub: Submission, digest: str, lesson, settings: Settings, o
     if proc.is_alive():
         _kill(proc.pid)
         proc.join()
-        return _finish(base, "timeout", f"grading took longer than {settings.notebook_timeout} s and was "
-                                        "stopped (an endless loop or a very slow cell?)"), staging
+        return _finish(base, Status.TIMEOUT, f"grading took longer than {settings.notebook_timeout} s and was "
+                                             "stopped (an endless loop or a very slow cell?)")
     base["seconds"] = round(time.monotonic() - started, 2)
     result_path = staging / "result.json"
     if not result_path.is_file():
         tail = (staging / "worker.log").read_text(errors="replace")[-500:].strip().splitlines()
-        return _finish(base, "grader error", f"the grading process failed ({proc.exitcode}): "
-                                             f"{tail[-1] if tail else 'no output'}"), staging
-    return _classify(base, json.loads(result_path.read_text()), settings, _tail(staging / "worker.log")), staging
+        return _finish(base, Status.GRADER_ERROR, f"the grading process failed ({proc.exitcode}): "
+                                                  f"{tail[-1] if tail else 'no output'}")
+    return _classify(base, json.loads(result_path.read_text()), settings, _tail(staging / "worker.log"))
 
 
 def _tail(path: Path, size: int = 1 << 20) -> str:
@@ -251,21 +285,24 @@ def _tail(path: Path, size: int = 1 << 20) -> str:
 
 
 def _classify(base: dict, result: dict, settings: Settings, log: str = "") -> dict:
-    base["notes"] += result.get("notes", []) + result.get("unreadable", [])
+    findings = [Finding.from_json(f) for f in result.get("findings", [])]
+    base["findings"] = [f.to_json() for f in findings]
+    base["notes"] += [f.detail for f in findings] + result.get("unreadable", [])
+    base["verdicts"] = result.get("verdicts", {})
     if result.get("unreadable") and not result.get("cells") and not result.get("nbgrader_error"):
-        return _finish(base, "not a notebook", result["unreadable"][0])
+        return _finish(base, Status.NOT_A_NOTEBOOK, result["unreadable"][0])
     if result.get("nbgrader_error"):
         error = result["nbgrader_error"]
         if any(sign in error.lower() for sign in KERNEL_FAILURES):
             cause = "it reached the limit of " f"{settings.limits.processes} processes" \
                 if any(sign in log for sign in PROCESS_LIMIT) else "os._exit, a crash, or the memory limit"
-            return _finish(base, "crashed kernel", f"the kernel died or stopped answering while running the notebook "
-                                                   f"({cause}); nothing could be graded")
+            return _finish(base, Status.CRASHED, f"the kernel died or stopped answering while running the notebook "
+                                                 f"({cause}); nothing could be graded")
         if "CellTimeoutError" in error:
-            return _finish(base, "timeout", f"a cell stopped answering for more than {settings.cell_timeout} s and "
-                                            "grading could not go on; nothing could be graded")
+            return _finish(base, Status.TIMEOUT, f"a cell stopped answering for more than {settings.cell_timeout} s "
+                                                 "and grading could not go on; nothing could be graded")
         lines = [line for line in error.strip().splitlines() if line.strip()]
-        return _finish(base, "grader error", f"nbgrader failed: {lines[-1][:300] if lines else 'no message'}")
+        return _finish(base, Status.GRADER_ERROR, f"nbgrader failed: {lines[-1][:300] if lines else 'no message'}")
     cells = result["cells"]
     base["cells"] = cells
     base["score"] = sum(s for s, _ in cells.values())
@@ -276,32 +313,23 @@ def _classify(base: dict, result: dict, settings: Settings, log: str = "") -> di
         total[0] += s
         total[1] += m
     base["exercises"] = exercises
-    events = result.get("events", [])
-    timeouts = sorted({e.split(":", 1)[1] for e in events if e.startswith("timeout:")})
-    guards = sorted({e.split(":", 1)[1] for e in events if e.startswith("guard:")})
-    notes = " ".join(base["notes"])
     if result.get("memory"):
-        return _finish(base, "memory", "ran out of memory (limit " f"{settings.limits.memory_mb} MB) in "
+        return _finish(base, Status.MEMORY, "ran out of memory (limit " f"{settings.limits.memory_mb} MB) in "
                        + ", ".join(result["memory"]))
-    if timeouts:
-        return _finish(base, "timeout", f"cells ran longer than {settings.cell_timeout} s and were interrupted: "
-                       + ", ".join(timeouts))
-    if guards:
-        return _finish(base, "tampered kernel", "the notebook disabled the grader's protection of the tests; "
-                       "these tests scored 0: " + ", ".join(guards))
-    for status in ("tampered tests restored", "missing cells restored", "edited nbgrader metadata restored",
-                   "cells reordered"):
-        if status in notes:
-            note = next(n for n in base["notes"] if status in n)
-            return _finish(base, status, f"graded with the instructor's tests: {note}")
-    if "output" in events:
-        return _finish(base, "output truncated", f"more than {settings.limits.output_mb} MB of output; the rest "
-                                                 "was dropped")
-    return _finish(base, "graded", "")
+    if result.get("timeouts"):
+        return _finish(base, Status.TIMEOUT, f"cells ran longer than {settings.cell_timeout} s and were interrupted: "
+                       + ", ".join(sorted(set(result["timeouts"]))))
+    status, finding = status_from(findings)
+    if finding is not None:
+        return _finish(base, status, f"graded with the instructor's tests: {finding.detail}")
+    if result.get("output_dropped"):
+        return _finish(base, Status.OUTPUT_TRUNCATED, f"more than {settings.limits.output_mb} MB of output; the rest "
+                                                      "was dropped")
+    return _finish(base, Status.GRADED, "")
 
 
-def _finish(record: dict, status: str, message: str) -> dict:
-    record["status"], record["message"] = status, message
+def _finish(record: dict, status: Status, message: str) -> dict:
+    record["status"], record["message"] = status.value, message
     record["graded_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return record
 

@@ -28,6 +28,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Integer, Unicode
 
 from ..arguments import check_int
+from ..checks import SEED_ENV
 
 HOME = "/home/student"
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "fonts", "localtime",
@@ -139,7 +140,6 @@ class SandboxedKernelManager(AsyncKernelManager):
     file_size_mb = Integer(Limits.file_size_mb).tag(config=True)
     scratch_mb = Integer(Limits.scratch_mb).tag(config=True)
     files = Unicode("", help="os.pathsep-separated files to show read-only in the kernel's home").tag(config=True)
-    token_file = Unicode("", help="file holding the guard's token (read and deleted by the kernel)").tag(config=True)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -162,8 +162,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         extra = list(extra_arguments or [])
         if not any(a.startswith("--HistoryManager.hist_file") for a in extra):
             extra.append("--HistoryManager.hist_file=:memory:")
-        kernel = [sys.executable, "-m", "course.grading.kernel", "-f", self.connection_file, *extra]
-        env = kernel_environment({"COURSE_GUARD_TOKEN_FILE": self.token_file} if self.token_file else None)
+        kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file, *extra]
+        env = kernel_environment({SEED_ENV: os.environ[SEED_ENV]} if SEED_ENV in os.environ else None)
         if not self.sandboxed:  # limits only (no process limit: it would count all of our processes)
             env |= {"HOME": self.ipc_dir, "MPLCONFIGDIR": f"{self.ipc_dir}/.matplotlib"}
             command = limited(kernel, self.limits, self.uid, processes=-1)

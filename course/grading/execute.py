@@ -1,0 +1,186 @@
+"""nbgrader's Execute, with verdicts decided outside the student's kernel.
+
+:class:`TrustedExecute` replaces nbgrader's ``Execute`` preprocessor, in ``course grade`` and
+in plain ``nbgrader autograde`` (``autograder/nbgrader_config.py``). For each test cell it sends
+the student's kernel the cell's *probe* (:func:`course.grading.probe.probe_source`), collects the
+values its checks report, compares them with the expected ones from the trusted run of the
+course's solution (:mod:`course.grading.reference`), and rewrites the cell's outputs so that
+nbgrader scores the verdict and nothing else:
+
+* passed: one line saying so; failed: one error output whose message says why;
+* what the student's code wrote to stderr (warnings) is kept as advice, on stdout: it never
+  changes a score; a value the cell ends with (``execute_result``, which nbgrader would read as
+  partial credit) and rich outputs are dropped.
+
+Output is capped per notebook. What happened (verdicts, time-outs, dropped output) goes to
+``report_file`` when one is set: the state of this run, read by ``course grade``'s worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+import nbformat
+from jupyter_core.utils import run_sync
+from nbgrader.preprocessors import Execute
+from traitlets import Integer, Unicode
+
+from ..checks import SEED_ENV
+from ..validate import is_test_cell, nbgrader_meta
+from . import reference
+from .probe import probe_source
+from .verdict import error_of, judge, split_outputs
+
+ADVICE = "Your code wrote this to stderr (shown as advice; it never changes a score):\n"
+_REFERENCES: dict[tuple, dict] = {}  # plain nbgrader: one trusted run per notebook, tests and seed per process
+
+
+class TrustedExecute(Execute):
+    """See the module's docs."""
+
+    reference_file = Unicode("", help="JSON of expected observations by notebook and grade id (course grade "
+                                      "writes it); empty: run the solution from source_root").tag(config=True)
+    source_root = Unicode("", help="folder of the lessons' solution notebooks (nbgrader's source folder)"
+                          ).tag(config=True)
+    seed = Unicode("", help="this grading run's seed for hidden tests' inputs (default: drawn per process)"
+                   ).tag(config=True)
+    report_file = Unicode("", help="where to append what happened, as JSON lines ('' for nowhere)").tag(config=True)
+    max_output_bytes = Integer(8 * 2**20, help="output kept per notebook").tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        info = (resources or {}).get("nbgrader", {})
+        self._notebook = info.get("notebook", "")
+        self._expected = reference.load(self._references(info))
+        self._output_bytes, self._dropped = 0, False
+        self._verdicts: dict[str, dict] = {}
+        self._timeouts: list[str] = []
+        os.environ[SEED_ENV] = self._seed()  # the kernel inherits it: the same inputs as the reference run
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            self._report()
+
+    def _seed(self) -> str:
+        if not self.seed:
+            self.seed = os.environ.get(SEED_ENV) or secrets.token_hex(8)
+        return self.seed
+
+    def _references(self, info: dict) -> dict:
+        if self.reference_file:
+            data = json.loads(Path(self.reference_file).read_text())
+            if self._notebook not in data:
+                raise reference.ReferenceFailure(f"no expected values for notebook {self._notebook!r} in "
+                                                 f"{self.reference_file}")
+            return data[self._notebook]
+        source = self._source_root() / info["assignment"] / f"{self._notebook}.ipynb"
+        tests = _gradebook_tests(info["db_url"], info["assignment"], self._notebook)
+        key = (str(source), json.dumps(tests, sort_keys=True), self._seed())
+        if key not in _REFERENCES:
+            _REFERENCES[key] = reference.references(source, tests, self._seed(), timeout=self.timeout or 600)
+        return _REFERENCES[key]
+
+    def _source_root(self) -> Path:
+        """``source_root``, else nbgrader's source folder (``CourseDirectory``)."""
+        if self.source_root:
+            return Path(self.source_root)
+        course = self.config.get("CourseDirectory", {})
+        return Path(course.get("root", os.getcwd())) / course.get("source_directory", "source")
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        if not is_test_cell(cell):
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        gid = nbgrader_meta(cell).get("grade_id", "")
+        original = cell.source
+        try:
+            cell.source = probe_source(original)
+        except SyntaxError:
+            cell.source = "raise SyntaxError('this test cell does not parse')"
+        try:
+            cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        finally:
+            cell.source = original
+        self._judge(gid, cell)
+        return cell
+
+    execute_cell = run_sync(async_execute_cell)
+
+    def _judge(self, gid: str, cell) -> None:
+        observations, rest, problem = split_outputs(cell.outputs)
+        expected = self._expected.get(gid)
+        if expected is None:
+            verdict = judge([], [], None, f"the grader has no expected values for test {gid}")
+        else:
+            verdict = judge(expected, observations, error_of(rest), problem)
+        stderr = "".join(o.get("text", "") for o in rest if o.get("output_type") == "stream" and o.get("name") == "stderr")
+        outputs = []
+        if stderr.strip():
+            outputs.append(nbformat.v4.new_output("stream", name="stdout", text=ADVICE + _cut(stderr, 4000)))
+        if verdict.passed:
+            outputs.append(nbformat.v4.new_output("stream", name="stdout",
+                                                  text=f"✔ {gid}: passed ({verdict.checks} checks)\n"))
+        else:
+            lines = verdict.message.splitlines() or ["failed"]
+            outputs.append(nbformat.v4.new_output("error", ename="AssertionError", evalue=verdict.message,
+                                                  traceback=["AssertionError: " + lines[0], *lines[1:]]))
+        cell.outputs = outputs
+        self._verdicts[gid] = {"passed": verdict.passed, "message": verdict.message,
+                               "not_implemented": verdict.not_implemented, "checks": verdict.checks}
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        name = (nbgrader_meta(cell).get("grade_id") or f"cell {cell.get('id', '?')}") if cell is not None else "a cell"
+        self._timeouts.append(name)
+        return await super()._async_handle_timeout(timeout, cell)
+
+    def output(self, outs, msg, display_id, cell_index):
+        """Keep output up to the cap; beyond it keep only what decides a test (errors, and the
+        checks' observations, which have their own size limit) and a note that the rest was dropped."""
+        content = msg.get("content", {})
+        self._output_bytes += len(json.dumps(content, default=str))
+        observation = msg["msg_type"] == "display_data" and "application/vnd.course.observation+json" in \
+            content.get("data", {})
+        if self._output_bytes <= self.max_output_bytes or observation:
+            return super().output(outs, msg, display_id, cell_index)
+        if msg["msg_type"] == "error":
+            content["evalue"] = str(content.get("evalue", ""))[:2000]
+            content["traceback"] = [str(line)[:2000] for line in content.get("traceback", [])[-20:]]
+            return super().output(outs, msg, display_id, cell_index)
+        self._dropped = True
+        note = f"[course grade: output beyond {self.max_output_bytes // 2**20} MB per notebook dropped]\n"
+        if not any(o.get("text", "").endswith(note) for o in outs):
+            outs.append(nbformat.v4.new_output("stream", name="stdout", text=note))
+        return None
+
+    def _report(self) -> None:
+        if not self.report_file:
+            return
+        line = {"notebook": self._notebook, "verdicts": self._verdicts, "timeouts": self._timeouts,
+                "output_dropped": self._dropped}
+        with open(self.report_file, "a") as f:
+            f.write(json.dumps(line) + "\n")
+
+
+class SandboxedExecute(TrustedExecute):
+    """:class:`TrustedExecute` with the student's kernel in the sandbox (``course grade``)."""
+
+    def __init__(self, **kwargs):
+        from .sandbox import SandboxedKernelManager
+
+        kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
+        super().__init__(**kwargs)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + f"\n[... {len(text) - limit} more characters]\n"
+
+
+def _gradebook_tests(db_url: str, assignment: str, notebook: str) -> dict[str, str]:
+    """The test cells' sources that nbgrader restores into submissions, by grade id."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url) as gb:
+        nb = gb.find_notebook(notebook, assignment)
+        graded = {g.name for g in nb.grade_cells}
+        return {c.name: c.source for c in nb.source_cells if c.name in graded}
