@@ -12,7 +12,9 @@ largest and the first difference, a small window of expected against got), and a
 * ``with reference():`` holds what only computes expected values (a direct count, a reference
   network); ``seed(n)`` seeds the random inputs of hidden tests;
 * ``with course_versions("iou_per_class"):`` tests an exercise with the course's versions of the
-  others, so that one mistake costs one exercise.
+  others, so that one mistake costs one exercise; ``course_version(name)`` is one of them;
+* ``fill_parameters(model, *inputs, seed=...)`` gives a network weights that depend only on the
+  order in which its layers run, so that two networks computing the same function agree.
 
 The first argument of a check is what the student's code produced, the second what it should
 be. When a notebook is graded, test cells do not run as written next to the student's code:
@@ -29,19 +31,21 @@ import os
 from contextlib import contextmanager
 
 from .compare import compare, message
-from .observations import MIME, encode, raised, to_plain
+from .observations import MIME, encode, raised, shape_only, to_plain
 
 SEED_ENV = "COURSE_GRADING_SEED"
-SPEC_KEYS = ("call", "hint", "atol", "rtol", "equal_nan", "dtype", "container", "type")
-__all__ = ["check_array", "check_equal", "check_raises", "check_scalar", "check_shape", "course_versions",
-           "reference", "seed"]
+SPEC_KEYS = ("call", "hint", "atol", "rtol", "equal_nan", "dtype", "container", "requires_grad", "type")
+__all__ = ["check_array", "check_equal", "check_raises", "check_scalar", "check_shape", "course_version",
+           "course_versions", "fill_parameters", "reference", "seed"]
 
 
 def check_array(got, expected, *, call: str, hint: str = "", atol: float | None = None, rtol: float | None = None,
-                equal_nan: bool = False, dtype: str | None = None, container: str | None = None) -> None:
+                equal_nan: bool = False, dtype: str | None = None, container: str | None = None,
+                requires_grad: bool | None = None) -> None:
     """``got`` is an array or tensor of ``expected``'s shape and values (within a tolerance
-    that fits its dtype); ``dtype`` (``"integer"``, ``"floating"``, ``"float32"``, ...) and
-    ``container`` (``"ndarray"`` or ``"tensor"``) restrict it where the exercise says so."""
+    that fits its dtype); ``dtype`` (``"integer"``, ``"floating"``, ``"float32"``, ...),
+    ``container`` (``"ndarray"`` or ``"tensor"``) and ``requires_grad`` (of a tensor) restrict it
+    where the exercise says so."""
     _check("array", got, expected, locals())
 
 
@@ -125,7 +129,7 @@ def _observe(index: int, kind: str, got, expected=_MISSING, **spec) -> None:
         record["got"] = encode(raised(error))
         _publish(record)
         raise
-    record["got"] = encode(to_plain(value))
+    record["got"] = encode(shape_only(value) if kind == "shape" else to_plain(value))
     _publish(record)
 
 
@@ -139,6 +143,59 @@ def _publish(record: dict) -> None:
     if get_ipython() is None:
         raise RuntimeError("course.checks._observe publishes to a notebook kernel; there is none")
     publish_display_data({MIME: record, "text/plain": f"<check {record['index']}: {record['kind']}>"})
+
+
+def course_version(name: str):
+    """The course's version of exercise ``name`` (``course.exercises.REFERENCES``)."""
+    from .exercises import reference
+
+    return reference(name)
+
+
+def fill_parameters(model, *inputs, seed: int = 0):
+    """Give every parameter and buffer of ``model`` a value that depends only on ``seed``, on
+    the position of its layer among the layers with weights, in the order they run when
+    ``model(*inputs)`` is called (found with hooks, in eval mode, without gradients), and on
+    its name and shape. Two networks
+    that compute the same function then have the same weights, whatever their attribute names,
+    containers or creation order. Returns ``model``."""
+    import torch
+
+    order, hooks = [], []
+    for module in model.modules():  # the layers that hold weights: parameterless ones do not count
+        if any(True for _ in module.parameters(recurse=False)) or any(True for _ in module.buffers(recurse=False)):
+            hooks.append(module.register_forward_pre_hook(lambda m, args: order.append(m) if m not in order else None))
+    modes = {m: m.training for m in model.modules()}
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(*inputs)
+    finally:
+        for hook in hooks:
+            hook.remove()
+        for module, mode in modes.items():
+            module.training = mode
+    rest = [m for m in model.modules() if m not in order]
+    with torch.no_grad():
+        for i, module in enumerate(order + rest):
+            for name, tensor in sorted([*module.named_parameters(recurse=False), *module.named_buffers(recurse=False)]):
+                if tensor.dtype.is_floating_point:
+                    tensor.copy_(_values(seed, i, name, tensor, torch))
+    return model
+
+
+def _values(seed: int, index: int, name: str, like, torch):
+    generator = torch.Generator().manual_seed(int(hashlib.sha256(f"{seed}:{index}:{name}".encode()).hexdigest()[:12], 16))
+    u = torch.rand(like.shape, generator=generator, dtype=torch.float64) * 2 - 1   # uniform in [-1, 1)
+    if name == "running_var":
+        u = 1 + 0.5 * (u + 1)
+    elif name == "running_mean" or name == "bias":
+        u = 0.1 * u
+    elif like.dim() <= 1:                            # a norm's scale
+        u = 1 + 0.2 * u
+    else:                                            # a weight: He's scale, which keeps activations near 1
+        u = u * (6 / like[0].numel()) ** 0.5
+    return u.to(like.dtype)
 
 
 class course_versions:  # noqa: N801 (used as a context manager, like a function)

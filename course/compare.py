@@ -9,7 +9,8 @@ Kinds and their settings:
 
 * ``array``: ``atol``, ``rtol`` (widened to what the value's dtype can hold: float32 answers
   pass), ``equal_nan``, ``dtype`` (``"integer"``, ``"floating"``, ``"bool"`` or an exact name
-  such as ``"float32"``; checked first), ``container`` (``"ndarray"`` or ``"tensor"``);
+  such as ``"float32"``; checked first), ``container`` (``"ndarray"`` or ``"tensor"``),
+  ``requires_grad`` (of a tensor);
 * ``scalar``: ``atol``, ``rtol``, ``type`` (``"int"``: an integer, ``"float"``: a Python float);
   an integer expected value asks for an integer unless ``type`` says otherwise;
 * ``shape``: the shape of an array or tensor;
@@ -28,8 +29,7 @@ from .observations import Array, Name, Number, Other, Raised
 
 KINDS = ("array", "scalar", "shape", "equal", "raises")
 # base tolerances by dtype: (rtol, atol relative to the expected values' magnitude)
-TOLERANCES = {"float64": (1e-7, 1e-9), "float32": (2e-5, 2e-6), "float16": (2e-2, 2e-3),
-              "torch.bfloat16": (2e-2, 2e-3), "torch.float16": (2e-2, 2e-3)}
+TOLERANCES = {"float64": (1e-7, 1e-9), "float32": (2e-5, 2e-6), "float16": (2e-2, 2e-3), "bfloat16": (2e-2, 2e-3)}
 WINDOW = 6
 
 # PyTorch's and NumPy's usual complaints about student code, in the course's words
@@ -145,6 +145,10 @@ def _array(spec: dict, expected, got) -> str | None:
     if container and got.origin != container:
         return f"expected a {'NumPy array' if container == 'ndarray' else 'torch tensor'}, got a " \
                f"{'tensor' if got.origin == 'tensor' else 'NumPy array'}"
+    wanted_grad = spec.get("requires_grad")
+    if wanted_grad is not None and got.origin == "tensor" and got.requires_grad != wanted_grad:
+        return "expected a tensor that holds no graph (requires_grad=False), got one that still does: return " \
+               "tensor.detach()" if not wanted_grad else "expected a tensor that requires grad, got one that does not"
     if got.values.shape != expected.values.shape:
         return f"expected an array of shape {_shape_text(expected.values.shape)}, got shape " \
                f"{_shape_text(got.values.shape)}"
@@ -188,14 +192,15 @@ def _values(spec: dict, expected: Array, got: Array) -> str | None:
 
 
 def tolerance(spec: dict, expected: Array, got: Array) -> tuple[float, float]:
-    """(atol, rtol) for comparing ``got`` with ``expected``: the spec's, widened to what ``got``'s
-    floating dtype can represent (integers compare exactly unless the spec says otherwise)."""
+    """(atol, rtol) for comparing ``got`` with ``expected``: the spec's, widened to what the coarser
+    of their floating dtypes can represent (integers compare exactly unless the spec says otherwise)."""
     atol, rtol = float(spec.get("atol") or 0.0), float(spec.get("rtol") or 0.0)
     kinds = {expected.values.dtype.kind, got.values.dtype.kind}
     if kinds <= set("biu"):
         return atol, rtol
-    dtype = got.dtype if got.values.dtype.kind == "f" else expected.dtype
-    base_rtol, base_atol = TOLERANCES.get(dtype, TOLERANCES["float64"])
+    floats = [a.dtype for a in (got, expected) if a.values.dtype.kind == "f"]
+    base_rtol, base_atol = max(TOLERANCES.get(d.removeprefix("torch."), TOLERANCES["float64"])
+                               for d in floats)  # the coarser one
     finite = np.abs(expected.values[np.isfinite(expected.values)]) if expected.values.dtype.kind == "f" \
         else np.abs(expected.values)
     scale = max(1.0, float(finite.max())) if finite.size else 1.0

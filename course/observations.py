@@ -38,6 +38,7 @@ class Array:
     dtype: str
     requires_grad: bool = False
     device: str = "cpu"
+    shape_only: bool = False  # only the shape is known (values are a zero-size broadcast)
 
     def __eq__(self, other):
         return isinstance(other, Array) and (self.origin, self.dtype, self.requires_grad, self.device) == \
@@ -158,6 +159,21 @@ def _tensor(value, torch) -> Array | Other:
     return Array(array, "tensor", str(value.dtype), bool(value.requires_grad), str(value.device))
 
 
+def shape_only(value):
+    """``value`` as plain data, but an array or tensor as its shape, dtype and kind alone (what a
+    shape check needs), without its values."""
+    plain = to_plain(value) if not hasattr(value, "shape") or not hasattr(value, "dtype") else None
+    if plain is not None:
+        return plain
+    try:
+        shape = tuple(int(n) for n in value.shape)
+        tensor = type(value).__module__.startswith("torch")
+        empty = np.broadcast_to(np.zeros((), dtype=np.uint8), shape)
+        return Array(empty, "tensor" if tensor else "ndarray", str(value.dtype), shape_only=True)
+    except Exception:  # noqa: BLE001 (not really an array: whatever it is, as plain data)
+        return to_plain(value)
+
+
 def raised(error: BaseException) -> Raised:
     """An exception as :class:`Raised`, with the last frames of its traceback."""
     types = tuple(c.__name__ for c in type(error).__mro__ if c not in (object, BaseException))
@@ -174,6 +190,8 @@ def encode(plain) -> object:
         if isinstance(value, float) and not math.isfinite(value):
             value = str(value)
         return {"t": "number", "type": plain.type, "v": value}
+    if isinstance(plain, Array) and plain.shape_only:
+        return {"t": "shape", "origin": plain.origin, "dtype": plain.dtype, "shape": list(plain.values.shape)}
     if isinstance(plain, Array):
         values = np.ascontiguousarray(plain.values)
         return {"t": "array", "origin": plain.origin, "dtype": plain.dtype, "values_dtype": values.dtype.name,
@@ -212,6 +230,10 @@ def decode(data, _depth: int = 0, _budget: list[int] | None = None):
         return _number(data)
     if tag == "array":
         return _array(data, budget)
+    if tag == "shape":
+        shape = _shape(data.get("shape"))
+        return Array(np.broadcast_to(np.zeros((), dtype=np.uint8), shape), _text(data.get("origin"))[:20],
+                     _text(data.get("dtype"))[:40], shape_only=True)
     if tag == "raised":
         types = data.get("types")
         if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
@@ -251,12 +273,9 @@ def _number(data: dict) -> Number:
 
 
 def _array(data: dict, budget: list[int]) -> Array:
-    values_dtype, shape = data.get("values_dtype"), data.get("shape")
+    values_dtype, shape = data.get("values_dtype"), _shape(data.get("shape"))
     if values_dtype not in DTYPES:
         raise Malformed(f"unknown dtype {values_dtype!r}")
-    if not isinstance(shape, list) or len(shape) > 32 or not all(isinstance(n, int) and not isinstance(n, bool)
-                                                                  and 0 <= n <= 2**31 for n in shape):
-        raise Malformed("expected a shape of at most 32 non-negative integers")
     dtype = np.dtype(values_dtype).newbyteorder("<")
     size = math.prod(shape) * dtype.itemsize
     budget[0] -= size
@@ -274,6 +293,13 @@ def _array(data: dict, budget: list[int]) -> Array:
     values = np.frombuffer(payload, dtype=dtype).astype(dtype.newbyteorder("="), copy=True).reshape(shape)
     return Array(values, _text(data.get("origin"))[:20], _text(data.get("dtype"))[:40],
                  bool(data.get("requires_grad") is True), _text(data.get("device"))[:40])
+
+
+def _shape(shape) -> tuple[int, ...]:
+    if not isinstance(shape, list) or len(shape) > 32 or not all(isinstance(n, int) and not isinstance(n, bool)
+                                                                  and 0 <= n <= 2**31 for n in shape):
+        raise Malformed("expected a shape of at most 32 non-negative integers")
+    return tuple(shape)
 
 
 def _text(value) -> str:

@@ -144,7 +144,8 @@ def run_visible_tests(nb, folder: Path, timeout: int = 600) -> list[Exercise]:
                                                           if os.name == "posix" else {}))
         client = NotebookClient(copy, km=km, timeout=timeout, allow_errors=True, record_timing=False,
                                 resources={"metadata": {"path": str(folder)}})
-        client.execute(env=os.environ | {RUNNING_ENV: "1", FAST_ENV: "1"})
+        client.execute(env=os.environ | {RUNNING_ENV: "1", FAST_ENV: "1"},
+                       cleanup_kc=True)  # a kernel manager passed in is not shut down otherwise
     return outcomes(copy, judged=True)
 
 

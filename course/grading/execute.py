@@ -29,6 +29,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Integer, Unicode
 
 from ..checks import SEED_ENV
+from ..observations import MIME
 from ..validate import is_test_cell, nbgrader_meta
 from . import reference
 from .probe import probe_source
@@ -49,12 +50,13 @@ class TrustedExecute(Execute):
                    ).tag(config=True)
     report_file = Unicode("", help="where to append what happened, as JSON lines ('' for nowhere)").tag(config=True)
     max_output_bytes = Integer(8 * 2**20, help="output kept per notebook").tag(config=True)
+    max_observation_bytes = Integer(64 * 2**20, help="test results (observations) kept per notebook").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         info = (resources or {}).get("nbgrader", {})
         self._notebook = info.get("notebook", "")
         self._expected = reference.load(self._references(info))
-        self._output_bytes, self._dropped = 0, False
+        self._output_bytes, self._observed_bytes, self._dropped, self._flooded = 0, 0, False, set()
         self._verdicts: dict[str, dict] = {}
         self._timeouts: list[str] = []
         os.environ[SEED_ENV] = self._seed()  # the kernel inherits it: the same inputs as the reference run
@@ -102,13 +104,15 @@ class TrustedExecute(Execute):
             cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         finally:
             cell.source = original
-        self._judge(gid, cell)
+        self._judge(gid, cell, cell_index)
         return cell
 
     execute_cell = run_sync(async_execute_cell)
 
-    def _judge(self, gid: str, cell) -> None:
+    def _judge(self, gid: str, cell, index: int) -> None:
         observations, rest, problem = split_outputs(cell.outputs)
+        if index in self._flooded:
+            problem = f"more than {self.max_observation_bytes // 2**20} MB of test results in this notebook"
         expected = self._expected.get(gid)
         if expected is None:
             verdict = judge([], [], None, f"the grader has no expected values for test {gid}")
@@ -138,10 +142,15 @@ class TrustedExecute(Execute):
         """Keep output up to the cap; beyond it keep only what decides a test (errors, and the
         checks' observations, which have their own size limit) and a note that the rest was dropped."""
         content = msg.get("content", {})
-        self._output_bytes += len(json.dumps(content, default=str))
-        observation = msg["msg_type"] == "display_data" and "application/vnd.course.observation+json" in \
-            content.get("data", {})
-        if self._output_bytes <= self.max_output_bytes or observation:
+        size = len(json.dumps(content, default=str))
+        if msg["msg_type"] == "display_data" and MIME in content.get("data", {}):
+            self._observed_bytes += size
+            if self._observed_bytes <= self.max_observation_bytes:
+                return super().output(outs, msg, display_id, cell_index)
+            self._flooded.add(cell_index)
+            return None
+        self._output_bytes += size
+        if self._output_bytes <= self.max_output_bytes:
             return super().output(outs, msg, display_id, cell_index)
         if msg["msg_type"] == "error":
             content["evalue"] = str(content.get("evalue", ""))[:2000]

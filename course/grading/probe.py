@@ -79,6 +79,7 @@ def rules(source: str, visible: bool) -> list[str]:
             problems.append(f"line {node.lineno}: visible tests use fixed inputs (seed(...) is for hidden tests, "
                             "whose inputs change with every grading run)")
     bound = {name for block in references for name in _bound_names(block)}
+    bound -= _bound_outside(tree, inside_reference)  # a name bound outside too serves the uses outside
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in bound \
                 and id(node) not in inside_reference and id(node) not in expected_parts:
@@ -151,6 +152,21 @@ def _is_reference_block(node: ast.AST) -> bool:
     func = expr.func if isinstance(expr, ast.Call) else None
     return (isinstance(func, ast.Name) and func.id == "reference") or \
         (isinstance(func, ast.Attribute) and func.attr == "reference")
+
+
+def _bound_outside(tree: ast.AST, inside: set[int]) -> set[str]:
+    """Names that the cell binds outside its reference blocks."""
+    outside = set()
+    for node in ast.walk(tree):
+        if id(node) in inside:
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            outside.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            outside.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            outside.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return outside
 
 
 def _bound_names(block: ast.With) -> set[str]:

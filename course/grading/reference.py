@@ -59,7 +59,8 @@ def run(notebook, folder: Path, tests: dict[str, str], seed: str, timeout: int =
         client = NotebookClient(nb, km=km, timeout=timeout, allow_errors=True, record_timing=False,
                                 resources={"metadata": {"path": str(work)}})
         client.execute(env=os.environ | {FAST_ENV: "1", "NBGRADER_EXECUTION": "autograde", SEED_ENV: seed,
-                                          "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")})
+                                          "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")},
+                       cleanup_kc=True)  # a kernel manager passed in is not shut down otherwise
     errors = [c for c in nb.cells if c.cell_type == "code" and not is_test_cell(c) and error_of(c.outputs)]
     if errors:
         e = error_of(errors[0].outputs)
