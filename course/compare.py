@@ -42,6 +42,9 @@ ERROR_HINTS = [
      "against what the layer (or torch.cat) before it produces"),
     (r"mat1 and mat2 shapes cannot be multiplied", "a linear layer got a different number of features than it "
                                                     "was built for"),
+    (r"Expected shape of indices to be same as that of the input",
+     "max unpooling takes the indices of the pooling that made a map of this very shape: unpool the deeper map "
+     "with the deeper pooling's indices (i2 before i1), after the convolution that gives it their channels"),
     (r"Found an invalid max index|max_unpool.*(indices|output_size)",
      "the indices do not fit the output: unpool with the indices of the matching pooling, and pass "
      "output_size when the pooled map had an odd size"),
@@ -53,9 +56,13 @@ ERROR_HINTS = [
                                                               "their .shape just before this line"),
     (r"is out of bounds for axis", "an index goes past the end of an axis: check the output size and the "
                                    "index arithmetic (row * W + col)"),
-    (r"'NoneType' object", "something is None: did a function forget its `return`?"),
-    (r"No inf checks were recorded", "call scaler.scale(loss).backward() before scaler.step(optimizer), once "
-                                     "per step"),
+    (r"'NoneType' object|NoneType", "something is None where a value is needed: did a function forget its `return`, "
+                                    "or is an argument still at its default None?"),
+    (r"No inf checks were recorded prior to update", "scaler.update() found no scaler.step(optimizer) before it: "
+                                                     "step through the scaler, scaler.step(optimizer), not "
+                                                     "optimizer.step()"),
+    (r"No inf checks were recorded for this optimizer", "call scaler.scale(loss).backward() before "
+                                                        "scaler.step(optimizer), once per step"),
     (r"unscale_\(\) has already been called|since the last update", "call scaler.update() once after every "
                                                                     "scaler.step(optimizer)"),
     (r"does not require grad and does not have a grad_fn", "backward() needs a loss that still holds its graph: "
@@ -178,17 +185,36 @@ def _values(spec: dict, expected: Array, got: Array) -> str | None:
     with np.errstate(invalid="ignore", over="ignore"):
         error = np.abs(gf - ef)
     error = np.where(wrong & np.isfinite(error), error, -1.0)
+    integers = e.dtype.kind in "biu" and g.dtype.kind in "biu"
     lines = [f"shape {_shape_text(e.shape)} as expected, dtype {got.dtype}; {count} of {e.size} "
-             f"value{'s' if e.size != 1 else ''} differ"]
+             f"value{'s' if e.size != 1 else ''} differ" + _pattern(ef, gf, atol, rtol)]
+    ev, gv = _pair(ef[first], gf[first], integers)
+    lines.append(f"first difference at {_index(first)}: expected {ev}, got {gv}")
     if error.max() > 0:
         worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(error)), e.shape)) if e.ndim else ()
-        ew, gw = _pair(ef[worst], gf[worst], e.dtype.kind in "biu" and g.dtype.kind in "biu")
-        lines.append(f"largest difference {_short(float(error.max()))} at {_index(worst)}: expected {ew}, got {gw}")
-    ev, gv = _pair(ef[first], gf[first], e.dtype.kind in "biu" and g.dtype.kind in "biu")
-    lines.append(f"first difference at {_index(first)}: expected {ev}, got {gv}")
+        if worst != first:
+            ew, gw = _pair(ef[worst], gf[worst], integers)
+            lines.append(f"largest difference {_short(float(error.max()))} at {_index(worst)}: expected {ew}, got {gw}")
     if e.ndim >= 1 and e.size > 1:
         lines += _window(e, g, first, wrong)
     return "\n".join(lines)
+
+
+def _pattern(e: np.ndarray, g: np.ndarray, atol: float, rtol: float) -> str:
+    """What the difference looks like, when it is one of the usual ones."""
+    close = lambda a, b: a.shape == b.shape and bool(np.allclose(a, b, atol=atol, rtol=rtol, equal_nan=True))  # noqa: E731
+    if e.ndim >= 2 and e.shape[-1] == e.shape[-2] and close(g, np.swapaxes(e, -1, -2)):
+        return " (it is the expected array transposed: rows and columns swapped)"
+    if np.all(g == 0) and not np.all(e == 0):
+        return " (all the values that came back are 0)"
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = g[e != 0] / e[e != 0]
+    if ratio.size and np.isfinite(ratio).all() and np.ptp(ratio) < 1e-6 * max(1.0, abs(ratio[0])) \
+            and abs(ratio[0] - 1) > 1e-3 and not np.any(g[e == 0]):
+        return f" (each value is {_short(float(ratio[0]))} times the expected one)"
+    if close(g, -e):
+        return " (each value has the wrong sign)"
+    return ""
 
 
 def tolerance(spec: dict, expected: Array, got: Array) -> tuple[float, float]:

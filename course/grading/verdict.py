@@ -112,8 +112,10 @@ def _stopped(spec: dict, error: Raised | None, done: int) -> Verdict:
         return Verdict(False, f"The test stopped before checking {call}.", done)
     stub = error.name == "NotImplementedError"
     text = "not attempted yet: the answer still raises NotImplementedError" if stub else describe_error(error)
-    return Verdict(False, f"{call} is not right:\n  {text.replace(chr(10), chr(10) + '  ')}"
-                          if stub else f"The test stopped before checking {call}: the cell {text}", done, stub)
+    if stub:
+        return Verdict(False, f"{call} is not right:\n  {text}", done, True)
+    hint = f"\nHint: {spec['hint']}" if spec.get("hint") else ""
+    return Verdict(False, f"The test stopped before checking {call}: the cell {text}{hint}", done)
 
 
 def judge_own(observations: list[Observation], error: Raised | None = None, problem: str = "") -> Verdict:
