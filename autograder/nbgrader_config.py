@@ -47,3 +47,13 @@ c.Autograde.autograde_preprocessors = [
     "course.grading.execute.TrustedExecute" if p is Execute else p
     for p in Autograde.class_traits()["autograde_preprocessors"].make_dynamic_default()
 ]
+
+# Feedback pages go to students: what a student's notebook holds (HTML, JavaScript, SVG in
+# markdown or outputs) must not run when the page is opened, and hidden tests show their
+# results, not their code (see course/grading/feedback.py).
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades", "course.grading.feedback.StudentContentInert",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+c.GenerateFeedback.exporter_class = "course.grading.feedback.SafeFeedbackExporter"
+c.HTMLExporter.sanitize_html = True

@@ -18,7 +18,6 @@ import logging
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -86,7 +85,8 @@ def _check_cells(nb) -> None:
 def run(spec: dict) -> dict:
     """Grade the submission described by ``spec`` (see ``runner.worker_spec``); return its result."""
     staging = Path(spec["staging"])
-    work = Path(tempfile.mkdtemp(prefix="cg-"))
+    work = Path(spec["work"])  # inside staging: the parent removes it, even after killing this worker
+    work.mkdir(mode=0o700)
     try:
         return _run(spec, work, staging, spec["student"], spec["lesson"])
     finally:
@@ -175,6 +175,7 @@ def _config(spec: dict, work: Path, db_url: str, report: Path):
     ipc.mkdir()
     km = config.SandboxedKernelManager
     km.ipc_dir, km.sandboxed, km.uid = str(ipc), spec["sandboxed"], spec["uid"]
+    km.log_file = str(Path(spec["staging"]) / "kernel.log")
     km.files = os.pathsep.join(spec.get("lesson_files", []))
     for key in ("memory_mb", "cpu_seconds", "processes", "file_size_mb", "scratch_mb"):
         setattr(km, key, spec["limits"][key])

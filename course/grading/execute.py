@@ -12,6 +12,8 @@ nbgrader scores the verdict and nothing else:
   changes a score; a value the cell ends with (``execute_result``, which nbgrader would read as
   partial credit) and rich outputs are dropped.
 
+Cells after the last test cell are not run: they cannot change a score, and lesson 07 trains
+there.
 Output is capped per notebook. What happened (verdicts, time-outs, dropped output) goes to
 ``report_file`` when one is set: the state of this run, read by ``course grade``'s worker.
 """
@@ -53,6 +55,7 @@ class TrustedExecute(Execute):
     max_observation_bytes = Integer(64 * 2**20, help="test results (observations) kept per notebook").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
+        self._last_test = max((i for i, c in enumerate(nb.cells) if is_test_cell(c)), default=len(nb.cells))
         info = (resources or {}).get("nbgrader", {})
         self._notebook = info.get("notebook", "")
         self._expected = reference.load(self._references(info))
@@ -92,6 +95,10 @@ class TrustedExecute(Execute):
         return Path(course.get("root", os.getcwd())) / course.get("source_directory", "source")
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        if cell_index > self._last_test:  # runs after every test: it cannot change a score (lesson 07 trains here)
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+            return cell
         if not is_test_cell(cell):
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         gid = nbgrader_meta(cell).get("grade_id", "")
@@ -143,7 +150,7 @@ class TrustedExecute(Execute):
         checks' observations, which have their own size limit) and a note that the rest was dropped."""
         content = msg.get("content", {})
         size = len(json.dumps(content, default=str))
-        if msg["msg_type"] == "display_data" and MIME in content.get("data", {}):
+        if msg["msg_type"] == "display_data" and MIME in content.get("data", {}) and is_test_cell(self.nb.cells[cell_index]):
             self._observed_bytes += size
             if self._observed_bytes <= self.max_observation_bytes:
                 return super().output(outs, msg, display_id, cell_index)

@@ -10,9 +10,12 @@ script, frame and remote resource with a Content-Security-Policy: opening it run
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 import nbformat
+from nbconvert import HTMLExporter
+from nbconvert.preprocessors import Preprocessor
 
 from ..validate import HIDDEN, VISIBLE, is_solution_cell, nbgrader_meta
 from .execute import ADVICE
@@ -108,3 +111,38 @@ def _advice(cell) -> str:
 
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit] + f"\n[... {len(text) - limit} more characters]"
+
+
+# -- plain nbgrader's feedback (autograder/nbgrader_config.py) ------------------------------------------------
+
+SAFE_MIME = ("text/plain", "image/png", "image/jpeg")
+
+
+class StudentContentInert(Preprocessor):
+    """nbgrader feedback preprocessor: hidden tests' sources replaced by a line that says so, every
+    output reduced to text and images (no HTML, JavaScript, SVG or markdown output), markdown
+    shown as its text. With :class:`SafeFeedbackExporter` nothing a student wrote can run."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if "BEGIN HIDDEN TESTS" in cell.source:
+            first = cell.source.split("### BEGIN HIDDEN TESTS")[0].rstrip()
+            cell.source = (first + "\n" if first else "") + "# hidden tests: their results are shown, their code is not"
+        if cell.cell_type == "markdown":
+            fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", cell.source)), default=0))
+            cell.source = f"{fence}text\n{cell.source}\n{fence}"
+            cell.pop("attachments", None)
+        for out in cell.get("outputs", []):
+            if "data" in out:
+                out["data"] = {k: v for k, v in out["data"].items() if k in SAFE_MIME} or {"text/plain": ""}
+        return cell, resources
+
+
+class SafeFeedbackExporter(HTMLExporter):
+    """nbgrader's feedback page with a Content-Security-Policy that forbids every script, frame,
+    form and remote resource, so that the page runs nothing, whatever it contains."""
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        output, resources = super().from_notebook_node(nb, resources, **kw)
+        meta = f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">"
+        head = output.find("<head>")
+        return (output[:head + 6] + meta + output[head + 6:] if head >= 0 else meta + output), resources

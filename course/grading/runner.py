@@ -204,7 +204,8 @@ class Journal:
         student, lesson = record["student_id"], record["lesson"]
         targets = {kind: self.out / kind / student / lesson for kind in ("autograded", "feedback", "logs")}
         (staging / "logs").mkdir(exist_ok=True)
-        for log in ("worker.log", "nbgrader.log"):
+        shutil.rmtree(staging / "work", ignore_errors=True)  # what a killed worker left: a gradebook copy, sockets
+        for log in ("worker.log", "nbgrader.log", "kernel.log"):
             if (staging / log).is_file():
                 os.replace(staging / log, staging / "logs" / log)
         old = self.get(student, lesson)
@@ -232,7 +233,7 @@ def worker_spec(root: Path, sub: Submission, lesson: lessons_module.Lesson, sett
     """What :mod:`course.grading.autograde` needs to grade ``sub`` (JSON-serialisable);
     ``expected`` names the reference file and the seed."""
     privileged = os.geteuid() == 0
-    return {**expected, "root": str(root), "student": sub.student, "lesson": sub.lesson,
+    return {**expected, "root": str(root), "student": sub.student, "lesson": sub.lesson, "work": str(staging / "work"),
             "files": {name: str(path) for name, path in sub.files.items()}, "gradebook": str(lesson.gradebook),
             "staging": str(staging), "cell_timeout": settings.cell_timeout, "limits": asdict(settings.limits),
             "sandboxed": settings.sandboxed,

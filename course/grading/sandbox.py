@@ -7,11 +7,15 @@ place of jupyter_client's own manager. Inside the sandbox the kernel sees:
 * the system (``/usr`` and a few files of ``/etc``), the Python environment and the
   ``course`` package, all read-only; nothing else of the host: no ``solutions/``, no
   gradebook, no other submission, no output folder, no home;
-* a private, size-limited ``/tmp`` and home (its working folder);
-* the job's IPC folder, the only host folder it can write, where its sockets live
-  (loopback TCP would not cross the network namespace);
+* a private, size-limited ``/tmp``, home (its working folder) and ``/ipc``, where the kernel's
+  sockets live (loopback TCP would not cross the network namespace): no folder of the host is
+  writable, so everything it writes is capped. The grader reaches the sockets through the
+  sandbox's root, ``/proc/<pid>/root/ipc``, and reads the connection file it wrote, bound
+  read-only; the kernel's stdout and stderr go to a pipe of which the grader keeps 1 MB;
 * no network, its own PID, IPC and UTS namespaces, a new session, and, when the grader
-  runs as root, an unprivileged uid of its own (so that RLIMIT_NPROC counts its processes).
+  runs as root, an unprivileged uid of its own (so that RLIMIT_NPROC counts its processes);
+* nothing of the grader's environment: bubblewrap itself starts with an empty one (its
+  ``/proc/1/environ`` shows nothing), the kernel with :func:`kernel_environment`.
 
 Limits (see :class:`Limits`) are set by :mod:`course.grading.limits` before the kernel starts.
 """
@@ -21,9 +25,12 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import zmq
+import zmq.asyncio
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Integer, Unicode
 
@@ -31,6 +38,9 @@ from ..arguments import check_int
 from ..checks import SEED_ENV
 
 HOME = "/home/student"
+IPC = "/ipc"                 # in the sandbox: its sockets and (read-only) connection file
+IPC_BYTES = 1 << 20          # the size of that tmpfs: sockets take no room
+LOG_BYTES = 1 << 20          # of the kernel's stdout and stderr, what the grader keeps
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "fonts", "localtime",
              "mime.types", "ssl/openssl.cnf")
 SANDBOX_UID_BASE = 61000  # uid of job slot k is SANDBOX_UID_BASE + k when the grader is root
@@ -73,14 +83,15 @@ def python_paths() -> list[Path]:
     return _outermost(sorted(p for p in paths if p.exists()))
 
 
-def bwrap_command(command: list[str], *, ipc_dir: Path, env: dict[str, str], limits: Limits,
+def bwrap_command(command: list[str], *, connection_file: Path, env: dict[str, str], limits: Limits,
                   files: list[Path] = (), bwrap: str = "bwrap", privileged: bool | None = None) -> list[str]:
     """The bubblewrap command line that runs ``command`` in the sandbox.
 
-    ``ipc_dir`` is bound read-write at the same path (the kernel's sockets and connection
-    file); ``files`` are bound read-only into the home folder; ``env`` is the whole
-    environment inside. ``privileged``: whether bwrap runs as root (default: we are root),
-    in which case no user namespace is made, so that the command can drop to its own uid.
+    ``connection_file`` (the kernel's, written by the grader) is bound read-only at
+    ``/ipc/kernel.json``, in the sandbox's own tmpfs where the sockets go; ``files`` are bound
+    read-only into the home folder; ``env`` is the whole environment inside. ``privileged``:
+    whether bwrap runs as root (default: we are root), in which case no user namespace is made,
+    so that the command can drop to its own uid.
     """
     privileged = os.geteuid() == 0 if privileged is None else privileged
     args = [bwrap, "--die-with-parent", "--new-session"]
@@ -92,9 +103,10 @@ def bwrap_command(command: list[str], *, ipc_dir: Path, env: dict[str, str], lim
     args += _system_binds() + ["--proc", "/proc", "--dev", "/dev"]
     scratch = str(limits.scratch_mb * 1024 * 1024)
     args += ["--perms", "1777", "--size", scratch, "--tmpfs", "/tmp"]
-    for path in python_paths() + [Path(ipc_dir)]:
-        args += _parents(path)
-        args += ["--bind" if path == Path(ipc_dir) else "--ro-bind", str(path), str(path)]
+    args += ["--perms", "1777", "--size", str(IPC_BYTES), "--tmpfs", IPC,
+             "--ro-bind", str(connection_file), f"{IPC}/kernel.json"]
+    for path in python_paths():
+        args += _parents(path) + ["--ro-bind", str(path), str(path)]
     args += _parents(Path(HOME)) + ["--perms", "1777", "--size", scratch, "--tmpfs", HOME]
     for f in files:
         args += ["--ro-bind", str(f), f"{HOME}/{Path(f).name}"]
@@ -128,10 +140,12 @@ def limited(command: list[str], limits: Limits, uid: int = -1, processes: int | 
 
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel runs in bubblewrap (or, with ``sandboxed=False``, only
-    under the resource limits), talks over IPC sockets in ``ipc_dir`` and is interrupted by
-    message (a signal would not reach it through bwrap)."""
+    under the resource limits), talks over IPC sockets and is interrupted by message (a signal
+    would not reach it through bwrap). Sandboxed, its sockets live in the sandbox's own
+    ``/ipc`` and the grader connects through ``/proc/<pid>/root/ipc``; ``ipc_dir`` on the host
+    then holds only the connection file, which the sandbox sees read-only."""
 
-    ipc_dir = Unicode(help="host folder for the kernel's sockets, shared with the sandbox").tag(config=True)
+    ipc_dir = Unicode(help="host folder for the connection file (and, unsandboxed, the sockets)").tag(config=True)
     sandboxed = Bool(True, help="run the kernel in bubblewrap").tag(config=True)
     uid = Integer(-1, help="uid the kernel drops to (-1: keep the grader's)").tag(config=True)
     memory_mb = Integer(Limits.memory_mb).tag(config=True)
@@ -140,13 +154,14 @@ class SandboxedKernelManager(AsyncKernelManager):
     file_size_mb = Integer(Limits.file_size_mb).tag(config=True)
     scratch_mb = Integer(Limits.scratch_mb).tag(config=True)
     files = Unicode("", help="os.pathsep-separated files to show read-only in the kernel's home").tag(config=True)
+    log_file = Unicode("", help="where to keep the first MB of the kernel's stdout and stderr").tag(config=True)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         if not self.ipc_dir:
             raise ValueError("expected SandboxedKernelManager.ipc_dir to be a folder, got ''")
         self.transport = "ipc"
-        self.ip = str(Path(self.ipc_dir) / "k")
+        self.ip = f"{IPC}/k" if self.sandboxed else str(Path(self.ipc_dir) / "k")
         self.connection_file = str(Path(self.ipc_dir) / "kernel.json")
         _own(Path(self.ipc_dir), self.uid, 0o700)
 
@@ -162,7 +177,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         extra = list(extra_arguments or [])
         if not any(a.startswith("--HistoryManager.hist_file") for a in extra):
             extra.append("--HistoryManager.hist_file=:memory:")
-        kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file, *extra]
+        inside = f"{IPC}/kernel.json" if self.sandboxed else self.connection_file
+        kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", inside, *extra]
         env = kernel_environment({SEED_ENV: os.environ[SEED_ENV]} if SEED_ENV in os.environ else None)
         if not self.sandboxed:  # limits only (no process limit: it would count all of our processes)
             env |= {"HOME": self.ipc_dir, "MPLCONFIGDIR": f"{self.ipc_dir}/.matplotlib"}
@@ -170,8 +186,22 @@ class SandboxedKernelManager(AsyncKernelManager):
             return ["env", "-i", *(f"{k}={v}" for k, v in sorted(env.items())), *command]
         command = limited(kernel, self.limits, self.uid)
         files = [Path(f) for f in self.files.split(os.pathsep) if f]
-        return bwrap_command(command, ipc_dir=Path(self.ipc_dir), env=env, limits=self.limits,
+        return bwrap_command(command, connection_file=Path(self.connection_file), env=env, limits=self.limits,
                              files=files, bwrap=bwrap_path() or "bwrap")
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
+        kw["env"] = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}  # bwrap itself inherits nothing of ours
+        if self.log_file:
+            read, write = os.pipe()
+            kw["stdout"] = kw["stderr"] = write
+            threading.Thread(target=_keep_head, args=(read, self.log_file, LOG_BYTES), daemon=True).start()
+        try:
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+        finally:
+            if self.log_file:
+                os.close(write)
+        if self.sandboxed:  # from now on, reach the sockets through the sandbox's root
+            self.ip = f"/proc/{await _sandboxed_child(self.provisioner.process.pid)}/root{IPC}/k"
 
     async def _async_interrupt_kernel(self) -> None:
         if self.has_kernel:
@@ -180,6 +210,52 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.session.send(self._control_socket, msg)
 
     interrupt_kernel = _async_interrupt_kernel
+
+    def client(self, **kwargs):
+        """A client whose sockets buffer at most a few messages of bounded size: a kernel that
+        floods its output cannot make the grader's memory grow (ZMQ drops past the limit)."""
+        context = zmq.asyncio.Context()
+        context.setsockopt(zmq.RCVHWM, 8)
+        context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        return super().client(context=context, **kwargs)
+
+
+MAX_MESSAGE_BYTES = 24 * 2**20  # a test's observation (8 MB of array data, base64) fits
+
+
+async def _sandboxed_child(pid: int, timeout: float = 10.0) -> int:
+    """The first process below bwrap (``pid``) that lives in the sandbox's mount namespace."""
+    import asyncio
+
+    ours = os.readlink("/proc/self/ns/mnt")
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        todo = [pid]
+        while todo:
+            current = todo.pop(0)
+            try:
+                if current != pid and os.readlink(f"/proc/{current}/ns/mnt") != ours:
+                    return current
+                with open(f"/proc/{current}/task/{current}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+            except OSError:
+                continue
+        if asyncio.get_running_loop().time() > deadline:
+            raise RuntimeError(f"the sandbox (bwrap, pid {pid}) started no process within {timeout:.0f} s")
+        await asyncio.sleep(0.02)
+
+
+def _keep_head(fd: int, path: str, limit: int) -> None:
+    """Copy what comes through ``fd`` into ``path`` up to ``limit`` bytes; count and drop the rest."""
+    kept = dropped = 0
+    with open(fd, "rb", buffering=0) as pipe, open(path, "ab") as out:
+        while chunk := pipe.read(1 << 16):
+            keep = chunk[:max(0, limit - kept)]
+            out.write(keep)
+            kept += len(keep)
+            dropped += len(chunk) - len(keep)
+        if dropped:
+            out.write(f"\n[course grade: {dropped} more bytes of the kernel's output dropped]\n".encode())
 
 
 def _own(path: Path, uid: int, mode: int) -> None:

@@ -109,10 +109,12 @@ class _NoMatch(Exception):
 def _student_folder(folder: Path, root: Path, notebooks: dict[str, list[str]]):
     found, unmatched = [], []
     student = folder.name
-    lessons = [p for p in sorted(folder.iterdir()) if p.is_dir() and p.name in notebooks]
+    lessons = [p for p in sorted(folder.iterdir()) if p.is_dir() and not p.is_symlink() and p.name in notebooks]
     for entry in sorted(folder.iterdir()):
         rel = entry.relative_to(root).as_posix()
-        if entry not in lessons:
+        if entry.is_symlink():
+            unmatched.append(Unmatched(rel, "a symbolic link, refused (copy the files themselves)"))
+        elif entry not in lessons:
             unmatched.append(Unmatched(rel, f"not a lesson folder (expected one of {', '.join(notebooks)})"
                                        if entry.is_dir() else "a file directly in a student's folder "
                                        "(expected <student_id>/<lesson>/<notebook>.ipynb)"))
@@ -120,10 +122,15 @@ def _student_folder(folder: Path, root: Path, notebooks: dict[str, list[str]]):
         return [], unmatched + [Unmatched(folder.relative_to(root).as_posix(),
                                           f"not a valid student id (expected {STUDENT_ID.pattern})")]
     for lesson_dir in lessons:
-        files = {p.name: p for p in sorted(lesson_dir.glob("*.ipynb")) if p.is_file() and not p.is_symlink()}
+        notebooks_here = sorted(lesson_dir.glob("*.ipynb"))
+        files = {p.name: p for p in notebooks_here if p.is_file() and not p.is_symlink()}
         rel = lesson_dir.relative_to(root).as_posix()
+        links = [p.name for p in notebooks_here if p.is_symlink()]
+        if links:
+            unmatched += [Unmatched(f"{rel}/{name}", "a symbolic link, refused (copy the file itself)") for name in links]
         if not files:
-            unmatched.append(Unmatched(rel, "no .ipynb file in this lesson folder"))
+            if not links:
+                unmatched.append(Unmatched(rel, "no .ipynb file in this lesson folder"))
             continue
         sub = Submission(student, lesson_dir.name, files, rel)
         extra = sorted(set(files) - set(notebooks[lesson_dir.name]))
@@ -218,6 +225,11 @@ def extract_zip(path: Path, target: Path, limits: ZipLimits = ZipLimits()) -> di
 
 
 def _parse_name(stem: str) -> tuple[str, str]:
+    ids = set(re.findall(r"_(\d+)_assignsubmission_", stem))
+    if len(ids) > 1:  # Moodle's prefix is the uploader's; a second one can only come from the student
+        raise _NoMatch(f"ambiguous: the name carries the participant ids {' and '.join(sorted(ids))}, so it is "
+                       "given to no one; check in the LMS whose file it is and rename it to "
+                       "<student_id>_<lesson>.ipynb")
     for pattern in PATTERNS.values():
         match = pattern.fullmatch(stem)
         if match and STUDENT_ID.fullmatch(match["student"]):

@@ -11,6 +11,7 @@ against the course's solution, and :func:`course.grading.verdict.judge` decides.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import io
 import os
@@ -68,14 +69,16 @@ def exercises(lesson: str) -> list[str]:
 
 def submissions(lesson: str) -> dict[str, dict[str, str]]:
     """Whole submissions made of the corpus, by name: ``correct-k`` answers every exercise with its
-    k-th correct style (the first when it has fewer), ``mistakes-k`` with its k-th mistake.
-    Each maps exercises to answers; ``mistaken`` (below) says which mistake is where."""
+    k-th correct style (the first when it has fewer), ``mistakes-k`` with its k-th mistake (its
+    first correct style when it has fewer). Each maps exercises to answers; ``mistaken`` (below)
+    says which mistake is where."""
     corpus = module(lesson)
     subs = {}
     for k in range(max(len(v) for v in corpus.CORRECT.values())):
         subs[f"correct-{k}"] = {ex: list(styles.values())[min(k, len(styles) - 1)] for ex, styles in corpus.CORRECT.items()}
     for k in range(max(len(v) for v in corpus.MISTAKES.values())):
-        subs[f"mistakes-{k}"] = {ex: ms[k].answer for ex, ms in corpus.MISTAKES.items() if k < len(ms)}
+        subs[f"mistakes-{k}"] = {ex: ms[k].answer if k < len(ms) else list(corpus.CORRECT[ex].values())[0]
+                                 for ex, ms in corpus.MISTAKES.items()}
     return subs
 
 
@@ -100,24 +103,43 @@ def as_notebook(lesson: str, answers: dict[str, str]):
 def grade(lesson: str, answers: dict[str, str], seed: str = "corpus") -> dict[str, Verdict]:
     """The verdict on every test cell of ``lesson`` for ``answers`` (missing ones keep nbgrader's
     stub), decided as the grader decides, without a kernel."""
+    imports, tests, stubs = _lesson(lesson)
+    expected = _expected(lesson, seed)
+    with _seed(seed):
+        got = _run(imports, {e: answers.get(e, stubs[e]) for e in stubs}, tests, probe_source)
+    return {gid: judge(expected[gid], *got[gid]) for gid, _ in tests}
+
+
+@functools.lru_cache(maxsize=None)
+def _lesson(lesson: str):
+    """The lesson's imports cell, its test cells (grade id, source) and its answer cells' stubs."""
     sol = notebook(lesson)
     imports = next(c.source for c in sol.cells[3:] if c.cell_type == "code")
     tests = [(validate.nbgrader_meta(c)["grade_id"], c.source) for c in sol.cells if validate.is_test_cell(c)]
     stubs = {validate.nbgrader_meta(c)["grade_id"]: c.source for c in notebook(lesson, "lessons").cells
              if validate.is_solution_cell(c)}
+    return imports, tests, stubs
+
+
+@functools.lru_cache(maxsize=None)
+def _expected(lesson: str, seed: str) -> dict[str, list[Observation]]:
+    """The reference run: the course's solution through the same tests (once per lesson and seed)."""
+    imports, tests, stubs = _lesson(lesson)
+    with _seed(seed):
+        results = _run(imports, {e: solution(lesson, e) for e in stubs}, tests, reference_source)
+    for gid, (_, error) in results.items():
+        if error is not None:
+            raise AssertionError(f"the course's solution fails {gid}: {error.name}: {error.message}")
+    return {gid: observations for gid, (observations, _) in results.items()}
+
+
+@contextlib.contextmanager
+def _seed(seed: str):
     saved, os.environ[SEED_ENV] = os.environ.get(SEED_ENV), seed
     try:
-        expected = _run(imports, {e: solution(lesson, e) for e in stubs}, tests, reference_source)
-        got = _run(imports, {e: answers.get(e, stubs[e]) for e in stubs}, tests, probe_source)
+        yield
     finally:
         os.environ.pop(SEED_ENV) if saved is None else os.environ.__setitem__(SEED_ENV, saved)
-    verdicts = {}
-    for gid, _ in tests:
-        (ref, ref_error), (obs, error) = expected[gid], got[gid]
-        if ref_error is not None:
-            raise AssertionError(f"the course's solution fails {gid}: {ref_error.name}: {ref_error.message}")
-        verdicts[gid] = judge(ref, obs, error)
-    return verdicts
 
 
 def _run(imports: str, answers: dict[str, str], tests, rewrite) -> dict[str, tuple[list[Observation], object]]:
