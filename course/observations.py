@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 MIME = "application/vnd.course.observation+json"
-MAX_BYTES = 32 * 2**20      # array data in one observation
+MAX_BYTES = 8 * 2**20       # array data in one observation
 MAX_ITEMS = 10_000          # entries of one list, tuple or dict
 MAX_DEPTH = 8
 MAX_TEXT = 4_000            # characters kept of a string, a message or a repr

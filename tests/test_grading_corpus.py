@@ -3,12 +3,14 @@
 outside the sandbox was read or changed."""
 
 import hashlib
+import html
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from tests.conftest import ROOT
 pytestmark = [pytest.mark.notebook,
               pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed")]
 CELL_TIMEOUT, NOTEBOOK_TIMEOUT = 8, 40
+SECRET, CANARY_VALUE = "COURSE_INSTRUCTOR_SECRET", "instructor-secret-4f1c"
 
 
 def tree_digest(folder: Path) -> str:
@@ -59,9 +62,19 @@ def graded(tmp_path_factory):
     targets = {kind: {k: str(v) for k, v in paths.items()} for kind, paths in targets.items()}
     corpus.write(corpus.snoop(targets), subs / "snoop" / corpus.LESSON / corpus.NOTEBOOK)
     broken = corpus.write_broken_files(subs)
+    # LMS names: the victim's own file, and one whose name also carries the victim's id
+    corpus.write(corpus.solved(), subs / "Victim Person_222_assignsubmission_file_segmentation.ipynb")
+    corpus.write(corpus.cheat("guardkiller"),
+                 subs / "Mallory Evil_111_assignsubmission_file_Victim Person_222_assignsubmission_file_segmentation.ipynb")
+    (subs / "symlinker").mkdir()
+    (subs / "symlinker" / corpus.LESSON).symlink_to(subs / "full" / corpus.LESSON, target_is_directory=True)
     before = {"solutions": tree_digest(root / "solutions"), "lessons": tree_digest(root / "lessons"),
               "gradebook": hashlib.sha256(gradebook.read_bytes()).hexdigest()}
-    code = grade(subs, "--output", out, root=root)
+    os.environ[SECRET] = CANARY_VALUE  # the instructor's environment, which the sandbox must not show
+    try:
+        code = grade(subs, "--output", out, root=root)
+    finally:
+        del os.environ[SECRET]
     rows = read_csv(out / "grades.csv")
     yield {"base": base, "root": root, "subs": subs, "out": out, "code": code, "rows": rows, "targets": targets,
            "before": before, "broken": broken}
@@ -91,10 +104,19 @@ def row(graded, student):
 def test_the_batch_exits_0_and_has_one_row_per_submission_and_unmatched_file(graded):
     assert graded["code"] == 0
     students = {r["student_id"] for r in graded["rows"] if r["student_id"]}
-    assert students == set(corpus.ATTACKS) | {"snoop"} | set(graded["broken"])
-    unmatched = [r for r in graded["rows"] if r["status"] == "unmatched"]
-    assert [r["source"] for r in unmatched] == ["notes.txt"]
-    assert "not a .ipynb or .zip file" in unmatched[0]["message"]
+    assert students == set(corpus.ATTACKS) | {"snoop", "222"} | set(graded["broken"])
+    unmatched = {r["source"]: r["message"] for r in graded["rows"] if r["status"] == "unmatched"}
+    ambiguous = "Mallory Evil_111_assignsubmission_file_Victim Person_222_assignsubmission_file_segmentation.ipynb"
+    assert sorted(unmatched) == sorted(["notes.txt", ambiguous, f"symlinker/{corpus.LESSON}"])
+    assert "not a .ipynb or .zip file" in unmatched["notes.txt"]
+    assert "ambiguous: the name carries the participant ids 111 and 222" in unmatched[ambiguous]
+    assert "a symbolic link, refused" in unmatched[f"symlinker/{corpus.LESSON}"]
+
+
+def test_a_name_with_another_students_id_never_takes_over_that_students_row(graded):
+    r = row(graded, "222")
+    assert (r["status"], float(r["score"])) == ("graded", 9.0), r
+    assert r["source"] == "Victim Person_222_assignsubmission_file_segmentation.ipynb"
 
 
 @pytest.mark.parametrize("student", list(corpus.ATTACKS))
@@ -105,12 +127,17 @@ def test_each_attack_gets_the_status_and_score_it_deserves(graded, student):
 
 
 def test_rows_say_what_happened(graded):
+    assert "calls course.metrics.confusion_matrix, the course's own version of confusion_matrix" in row(graded, "copier")["notes"]
+    assert "calls course.metrics.iou_per_class, the course's own version of iou_per_class" in row(graded, "copier")["notes"]
+    assert "rebinds course.checks._observe" in row(graded, "silencer")["notes"]
+    assert "converted from nbformat 2" in row(graded, "olderformat")["notes"]
+    assert "edited nbgrader metadata restored" in row(graded, "badmetadata")["notes"]
     assert "confusion-matrix-visible-tests" in row(graded, "deleter")["message"]
     assert "iou-per-class-hidden-tests" in row(graded, "deleter")["message"]
     assert "confusion-matrix-hidden-tests" in row(graded, "editor")["message"]
     assert "free-points" in row(graded, "metadata")["notes"]
     assert "mean-iou-visible-tests is out of place" in row(graded, "reorderer")["message"]
-    assert "duplicated" in row(graded, "duplicates")["notes"]
+    assert "appear twice, the last copy is graded: mean-iou" in row(graded, "duplicates")["notes"]
     assert "converted from nbformat 3" in row(graded, "oldformat")["notes"]
     assert f"longer than {CELL_TIMEOUT} s" in row(graded, "loop")["message"]
     assert f"stopped answering for more than {CELL_TIMEOUT} s" in row(graded, "sleeper")["message"]
@@ -118,7 +145,6 @@ def test_rows_say_what_happened(graded):
     assert "limit of 64 processes" in row(graded, "forkbomb")["message"]
     assert "out of memory" in row(graded, "memorybomb")["message"]
     assert "MB of output" in row(graded, "flood")["message"]
-    assert "scored 0" in row(graded, "guardkiller")["message"]
     assert row(graded, "partial")["exercises"] == "confusion-matrix=3/3; iou-per-class=0/3; mean-iou=0/3"
 
 
@@ -169,18 +195,47 @@ def _uid(proc: Path):
         return None
 
 
-def test_feedback_for_every_row_and_autograded_notebooks_for_every_graded_one(graded):
+def test_feedback_for_every_row_inert_and_without_hidden_code(graded):
+    solution = nbformat.read(graded["root"] / "solutions" / corpus.LESSON / corpus.NOTEBOOK, as_version=4)
+    hidden = [line.strip() for c in solution.cells if "BEGIN HIDDEN TESTS" in c.source
+              for line in c.source.split("BEGIN HIDDEN TESTS")[1].split("END HIDDEN TESTS")[0].splitlines()
+              if len(line.strip()) > 30]
+    assert hidden, "found no hidden test code to look for"
     for r in graded["rows"]:
         if not r["student_id"]:
             continue
         feedback = list((graded["out"] / "feedback" / r["student_id"] / corpus.LESSON).glob("*.html"))
         assert len(feedback) == 1, f"no feedback for {r['student_id']}"
         page = feedback[0].read_text()
-        if r["exercises"]:  # nbgrader graded it: its feedback page and the notebook it ran
-            assert f"Score: {float(r['score'])} / 9.0" in page, r["student_id"]
+        assert "Content-Security-Policy" in page and "default-src 'none'" in page, r["student_id"]
+        assert "<script" not in page.lower(), r["student_id"]
+        assert not [h for h in hidden if html.escape(h) in page or h in page], f"hidden code in {r['student_id']}'s feedback"
+        assert f"Score: <strong>{float(r['score']):g} / {float(r['max_score']):g}</strong>" in page, r["student_id"]
+        assert len(page) < 1_000_000, f"{r['student_id']}'s feedback page is {len(page)} bytes"
+        if r["exercises"]:
             assert (graded["out"] / "autograded" / r["student_id"] / corpus.LESSON / corpus.NOTEBOOK).is_file()
-        else:
-            assert f"Status: <strong>{r['status']}</strong>" in page, r["student_id"]
+
+
+def test_what_the_sandbox_writes_stays_small_and_shows_nothing_of_the_instructor(graded):
+    out = graded["out"]
+    sizes = {p: p.stat().st_size for p in out.rglob("*") if p.is_file()}
+    assert max(sizes.values()) < 24 * 2**20, max(sizes.items(), key=lambda kv: kv[1])
+    assert sum(sizes.values()) < 200 * 2**20
+    log = (out / "logs" / "stderrflood" / corpus.LESSON / "kernel.log").read_text()
+    assert len(log) < 1.1 * 2**20 and "more bytes of the kernel's output dropped" in log
+    environ = nbformat.read(out / "autograded" / "environ" / corpus.LESSON / corpus.NOTEBOOK, as_version=4)
+    shown = json.dumps([c.get("outputs", []) for c in environ.cells])
+    assert "COURSE_FAST" in shown, "the environ entry printed nothing"
+    assert CANARY_VALUE not in shown and SECRET not in shown
+    nb = nbformat.read(out / "autograded" / "filler" / corpus.LESSON / corpus.NOTEBOOK, as_version=4)
+    printed = json.dumps([c.get("outputs", []) for c in nb.cells])
+    assert "/ipc full: OSError" in printed and "/tmp full: OSError" in printed, printed[:2000]
+    assert not [p for p in Path(tempfile.gettempdir()).rglob("filler") if p.is_file()], "the filler reached the host's disk"
+
+
+def test_the_grader_stays_small_while_a_kernel_floods_its_output(graded):
+    record = json.loads((graded["out"] / "results" / "iopubflood" / f"{corpus.LESSON}.json").read_text())
+    assert record["worker_max_rss_mb"] < 800, record["worker_max_rss_mb"]
 
 
 def test_a_rerun_grades_nothing_and_a_changed_submission_is_regraded_with_history(graded, capsys):

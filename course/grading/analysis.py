@@ -137,11 +137,26 @@ def course_versions_used(nb, gradebook_cells: dict[str, dict], released: list[st
         except SyntaxError:
             continue
         own = _defined(tree) & set(REFERENCES) if answer else set(REFERENCES)
+        where = f"the answer to {gid}" if answer else "a cell the student added or changed"
         for name, how in _uses(tree, bindings, own):
-            where = f"the answer to {gid}" if answer else "a cell the student added or changed"
             found.append(Finding(Kind.COURSE_VERSION, f"{where} calls {how}, the course's own version of "
                                  f"{name}: the instructor should decide", (gid,) if answer else ()))
+        for target in _rebound(tree, bindings):
+            found.append(Finding(Kind.GRADER_CODE, f"{where} rebinds {target}: it cannot change a verdict (they are "
+                                 "decided outside the student's kernel), but it says what was tried",
+                                 (gid,) if answer else ()))
     return found
+
+
+def _rebound(tree: ast.AST, bindings: dict[str, str]):
+    """Attributes of the course's checks that the code assigns to."""
+    for node in ast.walk(tree):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
+            if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+        for target in targets:
+            qualified = _qualified(target, bindings) if isinstance(target, ast.Attribute) else None
+            if qualified and qualified.startswith(("course.checks", "course.compare", "course.observations")):
+                yield qualified
 
 
 def _uses(tree: ast.AST, bindings: dict[str, str], names: set[str]):

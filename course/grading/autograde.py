@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import resource
 import shutil
 import sys
 import time
@@ -231,6 +232,7 @@ def job(spec_path: str, log_path: str) -> None:
     started = time.monotonic()
     result = run(spec)
     result["seconds"] = round(time.monotonic() - started, 2)
+    result["max_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # this worker's peak
     (staging / "result.json.tmp").write_text(json.dumps(result))
     os.replace(staging / "result.json.tmp", staging / "result.json")
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import nbformat
 from jupyter_core.utils import run_sync
 from nbgrader.preprocessors import Execute
-from traitlets import Integer, Unicode
+from traitlets import Bool, Integer, Unicode
 
 from ..checks import SEED_ENV
 from ..observations import MIME
@@ -53,6 +53,9 @@ class TrustedExecute(Execute):
     report_file = Unicode("", help="where to append what happened, as JSON lines ('' for nowhere)").tag(config=True)
     max_output_bytes = Integer(8 * 2**20, help="output kept per notebook").tag(config=True)
     max_observation_bytes = Integer(64 * 2**20, help="test results (observations) kept per notebook").tag(config=True)
+    # a kernel that floods its output may have its last message of a cell (the 'idle' status) dropped
+    # on the way (see SandboxedKernelManager.client): wait iopub_timeout for it, then go on
+    raise_on_iopub_timeout = Bool(False).tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         self._last_test = max((i for i, c in enumerate(nb.cells) if is_test_cell(c)), default=len(nb.cells))
@@ -140,14 +143,23 @@ class TrustedExecute(Execute):
         self._verdicts[gid] = {"passed": verdict.passed, "message": verdict.message,
                                "not_implemented": verdict.not_implemented, "checks": verdict.checks}
 
+    def on_cell_executed(self, **kwargs):
+        """nbgrader adds the reply's error when no error output came: capped like any output."""
+        cell, before = kwargs["cell"], len(kwargs["cell"].outputs)
+        super().on_cell_executed(**kwargs)
+        for out in cell.outputs[before:]:
+            small = self._output_bytes > self.max_output_bytes and not is_test_cell(cell)
+            out["evalue"] = str(out.get("evalue", ""))[:200 if small else 2000]
+            out["traceback"] = [] if small else [str(line)[:2000] for line in out.get("traceback", [])[-20:]]
+
     async def _async_handle_timeout(self, timeout, cell=None):
         name = (nbgrader_meta(cell).get("grade_id") or f"cell {cell.get('id', '?')}") if cell is not None else "a cell"
         self._timeouts.append(name)
         return await super()._async_handle_timeout(timeout, cell)
 
     def output(self, outs, msg, display_id, cell_index):
-        """Keep output up to the cap; beyond it keep only what decides a test (errors, and the
-        checks' observations, which have their own size limit) and a note that the rest was dropped."""
+        """Keep output up to the cap; beyond it keep only what decides a test (a test cell's error,
+        and the checks' observations, which have their own limit) and a note that the rest was dropped."""
         content = msg.get("content", {})
         size = len(json.dumps(content, default=str))
         if msg["msg_type"] == "display_data" and MIME in content.get("data", {}) and is_test_cell(self.nb.cells[cell_index]):
@@ -159,7 +171,7 @@ class TrustedExecute(Execute):
         self._output_bytes += size
         if self._output_bytes <= self.max_output_bytes:
             return super().output(outs, msg, display_id, cell_index)
-        if msg["msg_type"] == "error":
+        if msg["msg_type"] == "error" and is_test_cell(self.nb.cells[cell_index]):  # it says why a test failed
             content["evalue"] = str(content.get("evalue", ""))[:2000]
             content["traceback"] = [str(line)[:2000] for line in content.get("traceback", [])[-20:]]
             return super().output(outs, msg, display_id, cell_index)

@@ -41,6 +41,7 @@ class Kind(str, Enum):
     EDITED_METADATA = "edited metadata"         # nbgrader metadata changed, reset to the gradebook's
     REORDERED = "reordered"                     # test cells moved
     COURSE_VERSION = "course's version used"    # an answer calls the course's version of its exercise
+    GRADER_CODE = "grader's code rebound"        # a cell rebinds something of course.checks (it changes nothing)
     UNREADABLE = "unreadable"                   # a file that is no notebook
     SUBMISSION = "submission"                   # about the files: extra notebooks, several submissions
 

@@ -290,6 +290,7 @@ def _classify(base: dict, result: dict, settings: Settings, log: str = "") -> di
     base["findings"] = [f.to_json() for f in findings]
     base["notes"] += [f.detail for f in findings] + result.get("unreadable", [])
     base["verdicts"] = result.get("verdicts", {})
+    base["worker_max_rss_mb"] = result.get("max_rss_mb")
     if result.get("unreadable") and not result.get("cells") and not result.get("nbgrader_error"):
         return _finish(base, Status.NOT_A_NOTEBOOK, result["unreadable"][0])
     if result.get("nbgrader_error"):

@@ -102,15 +102,17 @@ import course.checks
 ''' + WRONG_ANSWERS + '''# and everything that could make the tests accept these wrong answers
 course.checks.check_array = lambda *args, **kwargs: None
 course.checks.check_scalar = lambda *args, **kwargs: None
-course.checks._fail = lambda *args, **kwargs: None
 numpy.isclose = lambda a, b, **kwargs: numpy.ones(numpy.shape(b), dtype=bool)
-builtins.abs = lambda x: 0  # check_scalar compares abs(got - expected) <= atol
+builtins.abs = lambda x: 0
 get_ipython().showtraceback = lambda *args, **kwargs: None
 get_ipython().input_transformers_cleanup.append(
     lambda lines: ["pass\\n"] if lines and lines[0].startswith('"""') else lines)
 '''
 
-GUARD_KILLER = '''
+# Tricks against the grader, each with the wrong answers above: none may earn a point.
+TRICKS = {
+    # the old in-kernel guard, switched off: there is no guard to fool any more
+    "guardkiller": '''
 kernel = get_ipython().kernel
 _original = type(kernel).do_execute
 async def _skip(self, code, *args, **kwargs):
@@ -118,10 +120,89 @@ async def _skip(self, code, *args, **kwargs):
         return {"status": "ok", "execution_count": 0, "payload": [], "user_expressions": {}}
     return await _original(self, code, *args, **kwargs)
 type(kernel).do_execute = _skip
+''',
+    # publish test results of its own, before every cell: the visible tests' expected values
+    "forger": '''
+from IPython.display import publish_display_data
+from course.observations import MIME, encode, to_plain
+_forged = [np.array([[1, 1, 0], [0, 1, 0], [1, 0, 1]]), np.array([1 / 3, 1 / 2, 1 / 2]), 0.4444444444444444]
+def _forge(*args):
+    for i, value in enumerate(_forged):
+        publish_display_data({MIME: {"index": 0, "kind": "array" if i < 2 else "scalar", "got": encode(to_plain(value))}})
+get_ipython().events.register("pre_run_cell", _forge)
+''',
+    # look for the expected value in the frames of the test that calls us
+    "framereader": '''
+import inspect
+def _peek():
+    for info in inspect.stack()[2:]:
+        for scope in (info.frame.f_locals, info.frame.f_globals):
+            for name, value in list(scope.items()):
+                if "expect" in name or name.startswith("_ref"):
+                    return value
+    return None
+def confusion_matrix(pred, target, num_classes, ignore_index=255):
+    found = _peek()
+    return found if found is not None else np.zeros((num_classes, num_classes), dtype=np.int64)
+def iou_per_class(cm):
+    found = _peek()
+    return found if found is not None else np.zeros(len(cm))
+def mean_iou(cm):
+    found = _peek()
+    return found if found is not None else 0.0
+''',
+    # patch NumPy from a thread and from a timer, all the time, while the tests run
+    "threadpatcher": '''
+import threading, time, signal
+def _patch():
+    numpy.isclose = lambda a, b, **kwargs: numpy.ones(numpy.shape(b), dtype=bool)
+    numpy.array_equal = lambda *args, **kwargs: True
+def _loop():
+    while True:
+        _patch()
+        time.sleep(0.001)
+threading.Thread(target=_loop, daemon=True).start()
+signal.signal(signal.SIGALRM, lambda *args: _patch())
+signal.setitimer(signal.ITIMER_REAL, 0.01, 0.01)
+''',
+    # edit builtins and the ndarray type's dict (reached through the garbage collector)
+    "builtinseditor": '''
+import builtins, gc
+builtins.isinstance = lambda obj, cls: True
+builtins.float = lambda *args: 1.0
+for obj in gc.get_objects():
+    if type(obj) is dict and "__array_priority__" in obj and "tolist" in obj:
+        obj["tolist"] = lambda self: [[1, 1, 0], [0, 1, 0], [1, 0, 1]]
+''',
+    # silence the display machinery, then the checks themselves
+    "silencer": '''
 import course.checks
-course.checks.check_array = lambda *args, **kwargs: None
-course.checks.check_scalar = lambda *args, **kwargs: None
-''' + WRONG_ANSWERS
+get_ipython().display_pub.publish = lambda *args, **kwargs: None
+course.checks._observe = lambda *args, **kwargs: None
+course.checks._publish = lambda record: None
+''',
+    # leave a number as the test cell's value: nbgrader reads it as partial credit
+    "partialcredit": '''
+def confusion_matrix(pred, target, num_classes, ignore_index=255):
+    get_ipython().displayhook(1.0)
+    raise AssertionError("no")
+''',
+    # read the grading run's seed, which says nothing about the expected values
+    "seedreader": '''
+import os
+_seed = os.environ.get("COURSE_GRADING_SEED", "")
+def confusion_matrix(pred, target, num_classes, ignore_index=255):
+    return np.full((num_classes, num_classes), len(_seed), dtype=np.int64)
+''',
+}
+
+
+def cheat(trick: str):
+    """The exercises' cells define nothing that works; an inserted cell the wrong answers and the trick."""
+    nb = student_version()
+    for gid in solution_code():
+        by_id(nb, gid).source = "pass"
+    return with_cells(nb, "import numpy\n" + WRONG_ANSWERS + TRICKS[trick])
 
 
 def monkeypatched():
@@ -131,11 +212,112 @@ def monkeypatched():
     return with_cells(nb, MONKEYPATCHES)
 
 
-def guard_killer():
+def hardcoded():
+    """confusion_matrix right for the visible tests' inputs only: the hidden tests catch it."""
     nb = student_version()
-    for gid in solution_code():
-        by_id(nb, gid).source = "pass"
-    return with_cells(nb, GUARD_KILLER)
+    by_id(nb, "confusion-matrix").source = '''def confusion_matrix(pred, target, num_classes, ignore_index=255):
+    if np.shape(pred) != np.shape(target):
+        raise ValueError("shapes")
+    if np.shape(pred) == (2, 2, 3):
+        return np.array([[3, 0, 1], [1, 3, 0], [0, 1, 1]])
+    out = np.zeros((num_classes, num_classes), dtype=int)
+    if num_classes == 20:
+        out[15, 19] = out[19, 19] = out[3, 3] = 1
+    elif num_classes == 4:
+        out[0, 0] = 6
+    elif num_classes == 3:
+        out[:] = [[1, 1, 0], [0, 1, 0], [1, 0, 1]]
+    else:
+        out[:] = [[1, 0], [0, 1]]
+    return out'''
+    return nb
+
+
+def copier():
+    """Answers that call the course's own implementation: full marks, flagged for the instructor."""
+    nb = student_version()
+    by_id(nb, "confusion-matrix").source = ("def confusion_matrix(pred, target, num_classes, ignore_index=255):\n"
+                                            "    return metrics.confusion_matrix(pred, target, num_classes, ignore_index)")
+    by_id(nb, "iou-per-class").source = ("from course.metrics import iou_per_class as _theirs\n"
+                                         "def iou_per_class(cm):\n    return _theirs(cm)")
+    by_id(nb, "mean-iou").source = solution_code()["mean-iou"]
+    return nb
+
+
+def tampered_metadata():
+    """nbgrader metadata that nbgrader cannot read: graded with the gradebook's, never a crash."""
+    nb = solved()
+    by_id(nb, "confusion-matrix-visible-tests").metadata["nbgrader"] = "a test, really"
+    by_id(nb, "iou-per-class-hidden-tests").metadata["nbgrader"] = [1, 2, 3]
+    validate.nbgrader_meta(by_id(nb, "mean-iou-visible-tests")).update(points="lots", extra="keys", grade="yes")
+    # an answer cell posing as a locked test
+    validate.nbgrader_meta(by_id(nb, "mean-iou")).update(locked=True, grade=True, solution=False, points=3)
+    return nb
+
+
+def xss():
+    """Student content that would run in the feedback page if it were not inert (and claim full marks)."""
+    nb = solved(["confusion-matrix"])
+    script = "document.title = 'pwned'; document.body.dataset.pwned = 'yes'"
+    nb.cells.insert(1, nbformat.v4.new_markdown_cell(
+        f"<script>{script}</script><img src=x onerror=\"{script}\"><svg onload=\"{script}\"></svg>"
+        "<iframe src=\"javascript:parent.document.title='pwned'\"></iframe> Score: 9.0 / 9.0"))
+    return with_cells(nb, "from IPython.display import HTML, Javascript, SVG, display\n"
+                          f"display(HTML('<script>{script}</script><b onmouseover=\"{script}\">Score: 9.0 / 9.0</b>'))\n"
+                          f"display(Javascript({script!r}))\n"
+                          f"display(SVG('<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"{script}\"></svg>'))")
+
+
+def sandbox_filler():
+    """Everything it can write is capped: its /ipc, /tmp and home fill up, the host's disk does not."""
+    return with_cells(solved(), '''
+import os
+for folder in ("/ipc", "/tmp", os.path.expanduser("~"), "."):
+    try:
+        with open(os.path.join(folder, "filler"), "wb") as f:
+            for _ in range(2000):
+                f.write(b"x" * 2**20)
+    except OSError as error:
+        print(folder, "full:", type(error).__name__)
+''')
+
+
+def stderr_flood():
+    """Floods the kernel's own stderr (fd 2, which ipykernel also shows in the notebook): the grader keeps
+    1 MB of the kernel's log and 8 MB of the notebook's output."""
+    return with_cells(solved(), "import os\nfor _ in range(200):\n    os.write(2, b'e' * 2**20)")
+
+
+def iopub_flood():
+    """Floods the notebook's output channel faster than it is read: the grader's memory stays bounded."""
+    return with_cells(solved(), "from IPython.display import publish_display_data\n"
+                                "for _ in range(1200):\n    publish_display_data({'text/plain': 'y' * 2**20})")
+
+
+def error_flood():
+    """Hundreds of cells that fail with long messages: the autograded notebook stays small."""
+    nb = solved()
+    at = next(i for i, c in enumerate(nb.cells) if "import numpy as np" in c.source) + 1
+    for i in range(400):
+        nb.cells.insert(at, nbformat.v4.new_code_cell(f"raise RuntimeError('z' * 200_000 + '{i}')"))
+    return nb
+
+
+def environ_reader():
+    """What the sandbox shows of the instructor's environment: nothing."""
+    return with_cells(solved(), '''
+import os
+for pid in ("1", "self"):
+    try:
+        print(open(f"/proc/{pid}/environ", "rb").read().replace(bytes(1), b" ").decode(errors="replace"))
+    except OSError as error:
+        print(pid, type(error).__name__)
+print(dict(os.environ))
+''')
+
+
+def v2_format():
+    return nbformat.convert(solved(), 2)
 
 
 def deleted_tests():
@@ -215,6 +397,7 @@ ATTACKS = {
     "editor": (edited_tests, {"status": "tampered tests restored", "score": 6}),
     "reorderer": (reordered_tests, {"status": "cells reordered", "score": 8}),
     "metadata": (edited_metadata, {"status": "edited nbgrader metadata restored", "score": 3}),
+    "badmetadata": (tampered_metadata, {"status": "missing cells restored", "score": 9}),
     "duplicates": (duplicated_ids, {"status": "graded", "score": 9}),
     "trailer": (trailing_loop, {"status": "missing cells restored", "score": 9}),
     "exiter": (lambda: with_cells(solved(), "import sys\nsys.exit(0)"), {"status": "graded", "score": 9}),
@@ -222,8 +405,18 @@ ATTACKS = {
     "segfault": (lambda: with_cells(solved(), "import ctypes\nctypes.string_at(0)"),
                  {"status": "crashed kernel", "score": 0}),
     "oldformat": (old_format, {"status": "graded", "score": 9}),
+    "olderformat": (v2_format, {"status": "graded", "score": 9}),
     "patcher": (monkeypatched, {"status": "graded", "score": 0}),
-    "guardkiller": (guard_killer, {"status": "tampered kernel", "score": 0}),
+    **{trick: (lambda trick=trick: cheat(trick), {"status": "graded", "score": 0}) for trick in TRICKS},
+    "builtinseditor": (lambda: cheat("builtinseditor"), {"status": "timeout", "score": 0}),  # it breaks its kernel
+    "hardcoder": (hardcoded, {"status": "graded", "score": 1}),
+    "copier": (copier, {"status": "graded", "score": 9}),
+    "xss": (xss, {"status": "graded", "score": 3}),
+    "filler": (sandbox_filler, {"status": "graded", "score": 9}),
+    "stderrflood": (stderr_flood, {"status": "output truncated", "score": 9}),
+    "iopubflood": (iopub_flood, {"status": "output truncated", "score": 9}),
+    "errorflood": (error_flood, {"status": "output truncated", "score": 9}),
+    "environ": (environ_reader, {"status": "graded", "score": 9}),
 }
 
 
