@@ -352,12 +352,12 @@ def _number_text(n: Number) -> str:
     return _short(float(n.value))
 
 
-def _short(value: float, digits: int = 4) -> str:
+def _short(value: float) -> str:
     if math.isnan(value) or math.isinf(value):
         return str(value)
     if float(value).is_integer() and abs(value) < 1e15:
-        return str(int(value)) if digits <= 4 else f"{value:.1f}"
-    return f"{value:.{digits}g}"
+        return str(int(value))
+    return f"{value:.4g}"
 
 
 def _pair(e: float, g: float, integers: bool) -> tuple[str, str]:
@@ -366,10 +366,10 @@ def _pair(e: float, g: float, integers: bool) -> tuple[str, str]:
     if integers:
         return str(int(e)), str(int(g))
     for digits in range(4, 18):
-        a, b = _short(e, digits), _short(g, digits)
-        if a != b or digits == 17:
+        a, b = f"{e:.{digits}g}", f"{g:.{digits}g}"
+        if a != b:
             return a, b
-    return _short(e), _short(g)
+    return f"{e:.17g}", f"{g:.17g}"
 
 
 def _window(e: np.ndarray, g: np.ndarray, first: tuple, wrong: np.ndarray) -> list[str]:
@@ -404,7 +404,7 @@ def _cell(value, integers: bool) -> str:
         return str(int(value))
     if math.isnan(value) or math.isinf(value):
         return str(value)
-    return f"{value:.3g}" if value != 0 else "0"
+    return f"{value:.4g}" if value != 0 else "0"
 
 
 def _first_lines(text: str, n: int) -> str:

@@ -52,8 +52,8 @@ def test_only_exercise_functions_can_be_used():
     def train(model):
         return model
 
-    with pytest.raises(ValueError, match=r"expected one of the exercise functions \['evaluate', "
-                                         r"'median_frequency_weights', 'train_step'\], got 'train'"):
+    with pytest.raises(ValueError, match=r"expected one of the exercise functions \[.*'evaluate', .*"
+                                         r"'median_frequency_weights', .*'train_step'\], got 'train'"):
         use(train)
     with pytest.raises(ValueError, match="got 'int'"):
         use(3)

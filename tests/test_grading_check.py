@@ -64,12 +64,13 @@ def test_outcomes_from_stored_outputs():
     corpus.by_id(nb, "iou-per-class-visible-tests").outputs = [err]
     corpus.by_id(nb, "mean-iou-visible-tests").outputs = [stub]
     states = {e.name: (e.state, e.detail) for e in check.outcomes(nb)}
-    assert states == {"confusion-matrix": ("passed", ""), "iou-per-class": ("failed", "AssertionError: iou is not right:"),
+    assert states == {"confusion-matrix": ("passed", ""),
+                      "iou-per-class": ("failed", "AssertionError: iou is not right:\n  expected 1"),
                       "mean-iou": ("not attempted", "")}
 
 
 @pytest.mark.notebook
-def test_course_check_runs_the_visible_tests_in_a_fresh_kernel_and_never_writes(tmp_path, capsys):
+def test_course_check_runs_the_visible_tests_in_a_fresh_kernel_and_never_writes(tmp_path, capfd):
     nb = corpus.solved(["confusion-matrix"])
     wrong = corpus.by_id(nb, "iou-per-class")
     wrong.source = "def iou_per_class(cm):\n    return np.zeros(len(cm))"
@@ -80,13 +81,26 @@ def test_course_check_runs_the_visible_tests_in_a_fresh_kernel_and_never_writes(
     corpus.write(nb, path)
     before = path.read_bytes()
     assert cli.main(["check", str(path)]) == 1
-    out = capsys.readouterr().out
+    out, err = capfd.readouterr()
     assert "✔ confusion-matrix: passed" in out
-    assert "✘ iou-per-class: failed (AssertionError: iou_per_class([[1, 1, 0], [0, 1, 0], [1, 0, 1]])" in out
+    assert "✘ iou-per-class: failed\n    iou_per_class([[1, 1, 0], [0, 1, 0], [1, 0, 1]]) is not right:\n" in out
+    assert "(all the values that came back are 0)" in out and "    Hint: class 0: TP = 1" in out  # the whole message
     assert "· mean-iou: not attempted" in out
     assert "1 of 3 exercises pass their visible tests" in out
+    assert "Parent appears to have exited" not in err, "the check's kernel must be shut down, not orphaned"
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == [corpus.NOTEBOOK]
+
+
+def test_a_torch_error_in_a_written_answer_is_a_failure_not_not_attempted():
+    nb = corpus.solved()
+    answer = corpus.by_id(nb, "mean-iou")
+    answer.source = "def mean_iou(cm):\n    raise NotImplementedError('max_unpooling2d not implemented for Long')"
+    visible = corpus.by_id(nb, "mean-iou-visible-tests")
+    visible.execution_count = 1
+    visible.outputs = [nbformat.v4.new_output("error", ename="NotImplementedError", evalue="for 'Long'", traceback=[])]
+    states = {e.name: e.state for e in check.outcomes(nb)}
+    assert states["mean-iou"] == "failed"
 
 
 def test_check_current_notebook_finds_the_notebook_through_jupyter_and_skips_itself(tmp_path, monkeypatch, capsys):

@@ -15,14 +15,13 @@ UID = SANDBOX_UID_BASE + 7 if os.geteuid() == 0 else -1
 
 
 def sandboxed(tmp_path, code: str, limits: Limits = Limits(), env=None):
-    ipc = tmp_path / "ipc"
-    ipc.mkdir(exist_ok=True)
-    if UID >= 0:
-        os.chown(ipc, UID, UID)
-    command = bwrap_command(limited([sys.executable, "-c", code], limits, UID), ipc_dir=ipc,
+    connection = tmp_path / "kernel.json"
+    connection.write_text("{}")
+    command = bwrap_command(limited([sys.executable, "-c", code], limits, UID), connection_file=connection,
                             env={"PATH": "/usr/bin:/bin", "HOME": HOME, **(env or {})}, limits=limits,
                             bwrap=bwrap_path())
-    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+    return subprocess.run(command, capture_output=True, text=True, timeout=120,
+                          env={"PATH": "/usr/bin:/bin"})  # as SandboxedKernelManager starts bwrap
 
 
 def test_only_the_python_environment_and_course_package_are_visible(tmp_path, monkeypatch):
@@ -56,7 +55,7 @@ print(json.dumps({{"canary": readable({str(canary)!r}), "solutions": os.path.exi
 def test_no_network_and_no_writes_outside_the_scratch(tmp_path):
     code = f"""
 import socket
-for path in ({str(ROOT / 'course' / 'x')!r}, "/usr/x", {str(tmp_path / 'x')!r}):
+for path in ({str(ROOT / 'course' / 'x')!r}, "/usr/x", {str(tmp_path / 'x')!r}, "/ipc/kernel.json"):
     try:
         open(path, "w"); print("WROTE", path)
     except OSError as e:
@@ -70,7 +69,7 @@ open("/tmp/ok", "w").write("scratch is writable")
     run = sandboxed(tmp_path, code)
     assert run.returncode == 0, run.stderr
     assert "WROTE" not in run.stdout and "CONNECTED" not in run.stdout
-    assert run.stdout.count("denied") == 3 and "offline" in run.stdout
+    assert run.stdout.count("denied") == 4 and "offline" in run.stdout
     assert not (tmp_path / "x").exists()
 
 
@@ -123,3 +122,20 @@ for path, size in (("/tmp/big", 3 * 2**20), ("/tmp/a", 2**20 - 10), ("/tmp/b", 2
 def test_limits_are_checked():
     with pytest.raises(ValueError, match="expected memory_mb to be an int >= 1, got 0"):
         Limits(memory_mb=0)
+
+
+def test_its_ipc_folder_is_a_small_tmpfs_and_its_first_process_shows_no_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSTRUCTOR_SECRET", "hunter2")
+    code = """
+import os
+try:
+    with open("/ipc/fill", "wb") as f:
+        f.write(b"x" * 4 * 2**20)
+    print("wrote 4 MB")
+except OSError as e:
+    print("ipc full", e.errno)
+print(open("/proc/1/environ", "rb").read().decode(errors="replace"))
+"""
+    run = sandboxed(tmp_path, code)
+    assert "ipc full 28" in run.stdout, run.stdout + run.stderr  # ENOSPC: a 1 MB tmpfs
+    assert "hunter2" not in run.stdout and "INSTRUCTOR_SECRET" not in run.stdout

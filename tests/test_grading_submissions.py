@@ -140,3 +140,27 @@ def test_a_bad_zip_named_for_a_lesson_is_a_submission_with_a_problem(tmp_path):
 def test_missing_folder_is_an_instructor_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="expected SUBMISSIONS to be a folder"):
         discover(tmp_path / "nope", NOTEBOOKS, tmp_path)
+
+
+def test_symbolic_links_are_refused_by_name(tmp_path):
+    subs = tmp_path / "subs"
+    (subs / "s1" / "01-segmentation").mkdir(parents=True)
+    (subs / "s1" / "01-segmentation" / "segmentation.ipynb").write_text("{}")
+    (subs / "s2" / "02-downsampling").mkdir(parents=True)
+    (subs / "s2" / "02-downsampling" / "downsampling.ipynb").symlink_to(subs / "s1" / "01-segmentation" / "segmentation.ipynb")
+    (subs / "s2" / "01-segmentation").symlink_to(subs / "s1" / "01-segmentation", target_is_directory=True)
+    subs_by_key, unmatched = found(subs, tmp_path)
+    assert list(subs_by_key) == [("s1", "01-segmentation")]
+    assert unmatched == {"s2/01-segmentation": "a symbolic link, refused (copy the files themselves)",
+                         "s2/02-downsampling/downsampling.ipynb": "a symbolic link, refused (copy the file itself)"}
+
+
+def test_a_moodle_name_with_two_participant_ids_is_given_to_no_one(tmp_path):
+    (tmp_path / "subs").mkdir()
+    honest = "Victim Person_222_assignsubmission_file_segmentation.ipynb"
+    forged = "Mallory_111_assignsubmission_file_Victim Person_222_assignsubmission_file_segmentation.ipynb"
+    for name in (honest, forged):
+        (tmp_path / "subs" / name).write_text("{}")
+    subs, unmatched = found(tmp_path / "subs", tmp_path)
+    assert list(subs) == [("222", "01-segmentation")] and subs["222", "01-segmentation"].source == honest
+    assert "ambiguous: the name carries the participant ids 111 and 222" in unmatched[forged]

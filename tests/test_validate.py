@@ -54,6 +54,16 @@ def bare_assert(nb):
     cell(nb, "mean-iou-visible-tests").source += "\nassert mean_iou(np.eye(2)) == 1.0"
 
 
+def reference_name_used_in_the_probe(nb):
+    cell(nb, "mean-iou-visible-tests").source += ("\nwith reference():\n    eye = np.eye(2)\n"
+                                                 "check_scalar(mean_iou(eye), 1.0, call='mean_iou(eye)')")
+
+
+def seed_in_a_visible_test(nb):
+    cell(nb, "mean-iou-visible-tests").source += "\nrng = np.random.default_rng(seed(3))"
+
+
+
 def ends_with_a_value(nb):
     cell(nb, "mean-iou-visible-tests").source += "\nmean_iou(np.eye(2)) * 2"
 
@@ -91,7 +101,9 @@ def marker_with_a_reason(nb):
     (no_hidden_tests, "exercise 'mean-iou' has no hidden tests"),
     (hidden_tests_in_visible_cell, "'mean-iou-visible-tests' holds hidden tests"),
     (hidden_cell_without_marker, "'mean-iou-hidden-tests' has no ### BEGIN HIDDEN TESTS block"),
-    (bare_assert, "assert without a message"),
+    (bare_assert, "a plain assert decides in the student's kernel; use a check"),
+    (reference_name_used_in_the_probe, "eye comes from a `with reference():` block but is used outside expected values"),
+    (seed_in_a_visible_test, "visible tests use fixed inputs"),
     (ends_with_a_value, "nbgrader would read its value as partial credit"),
     (no_docstring, "must start with a docstring"),
     (stale_badge, "run `course badges`"),
