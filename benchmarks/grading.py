@@ -67,7 +67,7 @@ def course_grade(folder: Path, out: Path, jobs: int, gradebook: Path) -> tuple[f
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=4, help="submissions in the class (default 4)")
+    parser.add_argument("--n", type=int, default=12, help="submissions in the class (default 12)")
     parser.add_argument("--jobs", type=str, default="1,2", help="comma-separated --jobs values (default 1,2)")
     args = parser.parse_args(argv)
     if args.n < 1:

@@ -413,12 +413,14 @@ def _first_lines(text: str, n: int) -> str:
 
 
 def _student_frames(traceback: str) -> str:
-    """The traceback's lines that point into the notebook's own cells (not into libraries)."""
+    """The traceback's lines that point into the notebook's own cells (not into libraries, and not
+    into the grader's rewritten test cell)."""
     lines = traceback.splitlines()
     keep = []
     for i, line in enumerate(lines):
         if re.match(r'\s*File "(<ipython-input|/tmp/ipykernel|.*ipykernel_\d+)', line) or "Cell In[" in line:
-            keep.append(line.strip())
-            if i + 1 < len(lines) and not lines[i + 1].lstrip().startswith("File "):
-                keep.append("    " + lines[i + 1].strip())
+            code = lines[i + 1].strip() if i + 1 < len(lines) and not lines[i + 1].lstrip().startswith("File ") else ""
+            if "__course_checks__" in code or "_observe(" in code:
+                continue
+            keep += [line.strip()] + (["    " + code] if code else [])
     return "\n".join(["where:"] + keep[-6:]) if keep else ""

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 from . import colab, config, viz
+
+FIGURES_ENV = "COURSE_FIGURES"  # "off": figures are drawn but never rendered (course grade's kernels)
 
 _ENABLE_GPU = ("No GPU in this Colab runtime. For the training lessons choose "
                "Runtime > Change runtime type > T4 GPU, then run the notebook again.")
@@ -28,9 +32,17 @@ def setup() -> None:
 
 
 def _inline_figures() -> None:
-    """In a notebook, show figures inline, including a Figure left as a cell's last value."""
+    """In a notebook, show figures inline, including a Figure left as a cell's last value; with
+    ``COURSE_FIGURES=off`` (``course grade``, whose feedback shows no figures) render none at all."""
     from IPython import get_ipython
 
     shell = get_ipython()
-    if shell is not None:
+    if os.environ.get(FIGURES_ENV) == "off":
+        import warnings
+
+        import matplotlib
+
+        matplotlib.use("Agg")
+        warnings.filterwarnings("ignore", message=".*non-interactive.*cannot be shown")
+    elif shell is not None:
         shell.run_line_magic("matplotlib", "inline")

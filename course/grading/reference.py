@@ -23,6 +23,7 @@ from .. import __version__
 from ..checks import SEED_ENV
 from ..compare import compare, message
 from ..config import FAST_ENV
+from ..environment import FIGURES_ENV
 from ..observations import encode
 from ..validate import is_test_cell, nbgrader_meta, up_to_last_test
 from .probe import reference_source
@@ -59,6 +60,7 @@ def run(notebook, folder: Path, tests: dict[str, str], seed: str, timeout: int =
         client = NotebookClient(nb, km=km, timeout=timeout, allow_errors=True, record_timing=False,
                                 resources={"metadata": {"path": str(work)}})
         client.execute(env=os.environ | {FAST_ENV: "1", "NBGRADER_EXECUTION": "autograde", SEED_ENV: seed,
+                                          FIGURES_ENV: "off", "MPLBACKEND": "Agg",
                                           "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")},
                        cleanup_kc=True)  # a kernel manager passed in is not shut down otherwise
     errors = [c for c in nb.cells if c.cell_type == "code" and not is_test_cell(c) and error_of(c.outputs)]

@@ -36,6 +36,7 @@ from traitlets import Bool, Integer, Unicode
 
 from ..arguments import check_int
 from ..checks import SEED_ENV
+from ..environment import FIGURES_ENV
 
 HOME = "/home/student"
 IPC = "/ipc"                 # in the sandbox: its sockets and (read-only) connection file
@@ -120,8 +121,8 @@ def kernel_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The whole environment of a sandboxed kernel: nothing inherited from the grader's."""
     return {
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": HOME, "TMPDIR": "/tmp", "LANG": "C.UTF-8", "MPLCONFIGDIR": f"{HOME}/.matplotlib",
-        "NBGRADER_EXECUTION": "autograde", "COURSE_FAST": "1", "PYTHONNOUSERSITE": "1",
+        "HOME": HOME, "TMPDIR": "/tmp", "LANG": "C.UTF-8", "MPLCONFIGDIR": f"{HOME}/.matplotlib", "MPLBACKEND": "Agg",
+        "NBGRADER_EXECUTION": "autograde", "COURSE_FAST": "1", FIGURES_ENV: "off", "PYTHONNOUSERSITE": "1",
         "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         **(extra or {}),
     }

@@ -15,6 +15,7 @@ from ..compare import compare, describe_error, message
 from ..observations import MIME, Malformed, Raised, decode
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+NOT_ATTEMPTED = "not attempted yet: the answer still raises NotImplementedError"
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,8 @@ def judge(reference: list[Observation], student: list[Observation], error: Raise
                                   "test results itself?", k)
         problem = compare(ref.kind, spec, ref.expected, obs.got)
         if problem is not None:
-            stub = isinstance(obs.got, Raised) and "NotImplementedError" in obs.got.types
-            return Verdict(False, message(spec, problem), k, stub)
+            stub = isinstance(obs.got, Raised) and obs.got.name == "NotImplementedError" and not obs.got.message
+            return Verdict(False, message(spec, NOT_ATTEMPTED if stub else problem), k, stub)
     if len(student) > len(reference):
         return Verdict(False, f"The test made {len(reference)} checks but {len(student)} results arrived: did code "
                               "in the notebook publish test results itself?", len(reference))
@@ -110,10 +111,10 @@ def _stopped(spec: dict, error: Raised | None, done: int) -> Verdict:
     call = spec.get("call") or "the next check"
     if error is None:
         return Verdict(False, f"The test stopped before checking {call}.", done)
-    stub = error.name == "NotImplementedError"
-    text = "not attempted yet: the answer still raises NotImplementedError" if stub else describe_error(error)
+    stub = error.name == "NotImplementedError" and not error.message
     if stub:
-        return Verdict(False, f"{call} is not right:\n  {text}", done, True)
+        return Verdict(False, f"{call} is not right:\n  {NOT_ATTEMPTED}", done, True)
+    text = describe_error(error)
     hint = f"\nHint: {spec['hint']}" if spec.get("hint") else ""
     return Verdict(False, f"The test stopped before checking {call}: the cell {text}{hint}", done)
 
@@ -128,12 +129,12 @@ def judge_own(observations: list[Observation], error: Raised | None = None, prob
         spec = obs.spec or {}
         wrong = compare(obs.kind, spec, obs.expected, obs.got)
         if wrong is not None:
-            stub = isinstance(obs.got, Raised) and "NotImplementedError" in obs.got.types
-            return Verdict(False, message(spec, wrong), k, stub)
+            stub = isinstance(obs.got, Raised) and obs.got.name == "NotImplementedError" and not obs.got.message
+            return Verdict(False, message(spec, NOT_ATTEMPTED if stub else wrong), k, stub)
     if error is not None:
-        stub = error.name == "NotImplementedError"
-        return Verdict(False, "not attempted yet: the answer still raises NotImplementedError" if stub
-                       else "the test cell " + describe_error(error), len(observations), stub)
+        stub = error.name == "NotImplementedError" and not error.message
+        return Verdict(False, NOT_ATTEMPTED if stub else "the test cell " + describe_error(error),
+                       len(observations), stub)
     if not observations:
         return Verdict(False, "the test cell made no check", 0)
     return Verdict(True, "", len(observations))

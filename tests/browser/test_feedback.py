@@ -51,7 +51,8 @@ def pages(tmp_path_factory):
         ws.generate(corpus.LESSON)
         ws.autograde(corpus.LESSON, "mallory", base / "subs" / "mallory" / corpus.LESSON)
         assert ws.api.generate_feedback(corpus.LESSON, "mallory")["success"]
-        page = ws.path / "feedback" / "mallory" / corpus.LESSON / corpus.NOTEBOOK.replace(".ipynb", ".html")
+        folder = Path(ws.coursedir.format_path(ws.coursedir.feedback_directory, "mallory", corpus.LESSON))
+        page = folder / corpus.NOTEBOOK.replace(".ipynb", ".html")
         found["nbgrader generate_feedback"] = base / "nbgrader.html"
         found["nbgrader generate_feedback"].write_bytes(page.read_bytes())
     control = base / "control.html"
