@@ -26,6 +26,7 @@ import nbformat
 
 from ..config import FAST_ENV
 from ..validate import HIDDEN, VISIBLE, is_solution_cell, is_test_cell, nbgrader_meta, up_to_last_test
+from .analysis import course_versions_used
 
 RUNNING_ENV = "COURSE_CHECK_RUNNING"
 PASSED, FAILED, NOT_ATTEMPTED = "passed", "failed", "not attempted"
@@ -105,6 +106,10 @@ def grading_warnings(nb) -> list[str]:
     if declared is not None and not missing and total != float(declared):
         warnings.append(f"the test cells are worth {total:g} points, the lesson {declared}: "
                         "a test cell was deleted or edited")
+    answers = {nbgrader_meta(c)["grade_id"]: {"solution": True} for c in nb.cells
+               if is_solution_cell(c) and nbgrader_meta(c).get("grade_id")}
+    warnings += [f"{f.detail.replace('the instructor should decide', 'your instructor will see this')}"
+                 for f in course_versions_used(nb, answers)]
     counts = [(i, c.get("execution_count")) for i, c in enumerate(nb.cells)
               if c.cell_type == "code" and c.get("execution_count") is not None]
     for (i, a), (j, b) in zip(counts, counts[1:]):
