@@ -21,6 +21,7 @@ def setup() -> None:
     import torch
 
     _inline_figures()
+    _explain_errors()
     viz.use_style()
     place = "Google Colab" if colab.in_colab() else "your own machine"
     dev = config.device()
@@ -46,3 +47,23 @@ def _inline_figures() -> None:
         warnings.filterwarnings("ignore", message=".*non-interactive.*cannot be shown")
     elif shell is not None:
         shell.run_line_magic("matplotlib", "inline")
+
+
+def _explain_errors() -> None:
+    """In a notebook, follow the traceback of a usual PyTorch or NumPy error with what it usually
+    means, in the course's words (``course.compare.ERROR_HINTS``); other errors show as always."""
+    from IPython import get_ipython
+
+    from .compare import error_hint
+
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def explain(self, etype, value, tb, tb_offset=None):
+        self.showtraceback(running_compiled_code=True)
+        hint = "" if issubclass(etype, AssertionError) else error_hint(str(value))
+        if hint:
+            print(f"What this error usually means here: {hint}")
+
+    shell.set_custom_exc((Exception,), explain)

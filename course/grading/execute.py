@@ -39,6 +39,7 @@ from .verdict import error_of, judge, split_outputs
 
 ADVICE = "Your code wrote this to stderr (shown as advice; it never changes a score):\n"
 _REFERENCES: dict[tuple, dict] = {}  # plain nbgrader: one trusted run per notebook, tests and seed per process
+_RUN_SEED = secrets.token_hex(8)     # plain nbgrader: one seed per process (course grade sets one per run)
 
 
 class TrustedExecute(Execute):
@@ -65,16 +66,16 @@ class TrustedExecute(Execute):
         self._output_bytes, self._observed_bytes, self._dropped, self._flooded = 0, 0, False, set()
         self._verdicts: dict[str, dict] = {}
         self._timeouts: list[str] = []
-        os.environ[SEED_ENV] = self._seed()  # the kernel inherits it: the same inputs as the reference run
+        saved = os.environ.get(SEED_ENV)
+        os.environ[SEED_ENV] = self._seed()  # the kernel starts with it: the reference run's inputs
         try:
             return super().preprocess(nb, resources, km)
         finally:
+            os.environ.pop(SEED_ENV) if saved is None else os.environ.__setitem__(SEED_ENV, saved)
             self._report()
 
     def _seed(self) -> str:
-        if not self.seed:
-            self.seed = os.environ.get(SEED_ENV) or secrets.token_hex(8)
-        return self.seed
+        return self.seed or _RUN_SEED
 
     def _references(self, info: dict) -> dict:
         if self.reference_file:
