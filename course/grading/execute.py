@@ -23,10 +23,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
+from queue import Empty
 from pathlib import Path
 
 import nbformat
-from jupyter_core.utils import run_sync
+from jupyter_core.utils import ensure_async, run_sync
+from nbclient.exceptions import CellTimeoutError
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Unicode
 
@@ -66,6 +69,7 @@ class TrustedExecute(Execute):
         self._output_bytes, self._observed_bytes, self._dropped, self._flooded = 0, 0, False, set()
         self._verdicts: dict[str, dict] = {}
         self._timeouts: list[str] = []
+        self._interrupted = None
         saved = os.environ.get(SEED_ENV)
         os.environ[SEED_ENV] = self._seed()  # the kernel starts with it: the reference run's inputs
         try:
@@ -153,10 +157,34 @@ class TrustedExecute(Execute):
             out["evalue"] = str(out.get("evalue", ""))[:200 if small else 2000]
             out["traceback"] = [] if small else [str(line)[:2000] for line in out.get("traceback", [])[-20:]]
 
+    async def _async_poll_for_reply(self, msg_id, cell, *args, **kwargs):
+        self._waiting_for = msg_id
+        return await super()._async_poll_for_reply(msg_id, cell, *args, **kwargs)
+
     async def _async_handle_timeout(self, timeout, cell=None):
+        """Interrupt a cell that ran past ``timeout`` and give the kernel as long again to answer;
+        a kernel that ignores the interrupt would time out every later cell: CellTimeoutError."""
         name = (nbgrader_meta(cell).get("grade_id") or f"cell {cell.get('id', '?')}") if cell is not None else "a cell"
         self._timeouts.append(name)
-        return await super()._async_handle_timeout(timeout, cell)
+        reply = await super()._async_handle_timeout(timeout, cell)
+        if cell is None:
+            return reply
+        answer = await self._reply_to(self._waiting_for, timeout)
+        if answer is None:
+            raise CellTimeoutError.error_from_timeout_and_cell("The kernel ignored its interrupt", timeout, cell)
+        return reply or answer
+
+    async def _reply_to(self, msg_id: str, seconds: float):
+        """The kernel's reply to ``msg_id`` if it comes within ``seconds``, else None."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=left))
+            except Empty:
+                return None
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return msg
+        return None
 
     def output(self, outs, msg, display_id, cell_index):
         """Keep output up to the cap; beyond it keep only what decides a test (a test cell's error,

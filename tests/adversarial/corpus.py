@@ -388,7 +388,7 @@ ATTACKS = {
                 {"status": "timeout", "score": 0}),
     "forkbomb": (lambda: with_cells(solved(), "import os, time\nfor _ in range(100000):\n    if os.fork() == 0:\n"
                                               "        time.sleep(600)\n        os._exit(0)"),
-                 {"status": "crashed kernel", "score": 0}),
+                 {"status": "graded", "score": 9}),  # the process limit stops it; the kernel lives on
     "memorybomb": (lambda: with_cells(solved(), "hoard = []\nwhile True:\n    hoard.append(np.empty(2**28, np.uint8))",
                                       "del hoard"), {"status": "memory", "score": 9}),
     "flood": (lambda: with_cells(solved(), "for _ in range(100):\n    print('x' * 2**20)"),
