@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from course.train import command
@@ -62,14 +63,58 @@ def test_course_train_writes_checkpoint_metrics_and_figures_and_resumes(tmp_path
     (["--no-download"], "expected --data-root and --no-download only with --dataset oxford-pet, got them "
                         "with 'embedded'"),
     (["--dataset", "oxford-pet", "--no-download", "--data-root", "/nonexistent/pets"],
-     "expected the Oxford-IIIT Pet files in /nonexistent/pets"),
+     "expected the Oxford-IIIT Pet files in /nonexistent/pets.* leave out --no-download"),
+    (["--precision", "int8"], None),  # argparse's own message and exit
     # a 32 x 32 image cannot go down 6 times: the model says why
     (["--depth", "6"], r"expected a multiple of 2\*\*depth = 64"),
 ])
 def test_bad_options_are_explained(argv, message, capsys):
+    if message is None:
+        with pytest.raises(SystemExit):
+            _run(TINY + argv)
+        assert "invalid choice: 'int8'" in capsys.readouterr().err
+        return
     assert _run(TINY + argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("course train: ") and __import__("re").search(message, err), err
+
+
+def _truncated(path):
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _pickled(path):
+    import pickle
+
+    path.write_bytes(pickle.dumps(argparse.Namespace(evil=True)))
+
+
+def _foreign(path):
+    torch.save({"model": torch.nn.Linear(2, 2).state_dict()}, path)
+
+
+def _other_model(path):
+    assert _run(TINY + ["--epochs", "1", "--out", str(path.parent), "--base-channels", "4"]) == 0
+
+
+@pytest.mark.parametrize("spoil, says", [
+    (None, "expected a checkpoint to resume from at {path}, got none: leave out --resume to start a new run in "),
+    (_truncated, "{path} is cut off or corrupt ("),
+    (_pickled, "{path} holds more than tensors and numbers, so it is no checkpoint of course train"),
+    (_foreign, "{path} is no checkpoint of this course train: expected format"),
+    (_other_model, "{path} holds another model's weights ("),
+])
+def test_a_missing_or_bad_checkpoint_is_one_line_that_says_what_to_do(tmp_path, capsys, spoil, says):
+    out = tmp_path / "run"
+    path = out / "checkpoint.pt"
+    if spoil is not None:
+        assert _run(TINY + ["--epochs", "1", "--out", str(out)]) == 0
+        spoil(path)
+    capsys.readouterr()
+    assert _run(TINY + ["--epochs", "2", "--out", str(out), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("course train: " + says.format(path=path)), err
+    assert len(err.strip().splitlines()) == 1 and "weights_only" not in err and "Traceback" not in err, err
 
 
 def test_python_dash_m_runs_the_command(tmp_path):

@@ -11,7 +11,7 @@ from torch.nn import functional as F
 from course.data import SegmentationDataset
 from course.metrics import confusion_matrix, iou_per_class, mean_iou, pixel_accuracy
 from course.train import predict
-from course.train.checkpoint import load_checkpoint, save_checkpoint
+from course.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from course.train.engine import TrainConfig, evaluate, lr_factor, train
 from course.train.settings import Settings
 
@@ -138,7 +138,7 @@ def test_resume_without_a_checkpoint_file_starts_fresh_and_a_foreign_checkpoint_
     result = train(_net(), TRAIN, VAL, _config(epochs=1), settings=CPU, progress=False, checkpoint=path, resume=True)
     assert result.resumed_from == 0 and path.is_file()
     other = nn.Sequential(nn.Conv2d(3, 4, 1), nn.ReLU(), nn.Conv2d(4, 2, 1))
-    with pytest.raises(ValueError, match="expected the checkpoint .* to hold this model's weights"):
+    with pytest.raises(CheckpointError, match=r"new.pt holds another model's weights \(.*\): resume with the options"):
         train(other, TRAIN, VAL, _config(epochs=2), settings=CPU, progress=False, checkpoint=path, resume=True)
     with pytest.raises(ValueError, match="expected a checkpoint path to resume from, got checkpoint=None"):
         train(_net(), TRAIN, VAL, _config(), settings=CPU, progress=False, resume=True)

@@ -1,5 +1,7 @@
 """Device settings: the selection logic (CUDA mocked), and the code paths that run on a CPU."""
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 from torch import nn
@@ -10,15 +12,47 @@ from course.train.losses import make_loss
 from course.train.settings import Settings, choose_settings
 
 
-@pytest.mark.parametrize("bf16, amp, scaler", [(True, "bfloat16", False), (False, "float16", True)])
-def test_cuda_gets_mixed_precision_channels_last_autotuning_and_pinned_memory(monkeypatch, bf16, amp, scaler):
+# GPUs as torch reports them: name, compute capability, memory. Each says is_bf16_supported() True, as
+# a T4 does (its default counts emulated bf16): the choice must follow the capability, not that call.
+GPUS = {
+    "Tesla T4": ((7, 5), 15 * 2**30, "float16", True),
+    "Tesla V100-SXM2-16GB": ((7, 0), 16 * 2**30, "float16", True),
+    "NVIDIA L4": ((8, 9), 22 * 2**30, "bfloat16", False),
+    "NVIDIA A100-SXM4-40GB": ((8, 0), 40 * 2**30, "bfloat16", False),
+    "NVIDIA H200": ((9, 0), 141 * 2**30, "bfloat16", False),
+    "Tesla P100-PCIE-16GB": ((6, 0), 16 * 2**30, None, False),
+    "Tesla K80": ((3, 7), 12 * 2**30, None, False),
+}
+
+
+def simulate_gpu(monkeypatch, name):
+    (major, minor), memory, _, _ = GPUS[name]
+    props = SimpleNamespace(name=name, major=major, minor=minor, total_memory=memory, multi_processor_count=40)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: bf16)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device=None: props)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (major, minor))
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+
+
+@pytest.mark.parametrize("gpu", list(GPUS))
+def test_each_gpu_gets_the_precision_of_its_tensor_cores(monkeypatch, gpu):
+    simulate_gpu(monkeypatch, gpu)
+    _, _, amp, scaler = GPUS[gpu]
     for device in ("auto", "cuda"):
         s = choose_settings(device)
-        assert (s.device, s.amp_dtype, s.grad_scaler) == ("cuda", amp, scaler)
+        assert (s.device, s.amp_dtype, s.grad_scaler) == ("cuda", amp, scaler), gpu
         assert s.channels_last and s.cudnn_benchmark and s.pin_memory and s.threads is None
     assert choose_settings("cpu").device == "cpu"
+
+
+def test_a_precision_override_runs_the_t4s_path_anywhere(monkeypatch):
+    simulate_gpu(monkeypatch, "NVIDIA H200")
+    assert (choose_settings("cuda", "fp16").amp_dtype, choose_settings("cuda", "fp16").grad_scaler) == ("float16", True)
+    assert choose_settings("cuda", "fp32").amp_dtype is None and choose_settings("cuda", "bf16").amp_dtype == "bfloat16"
+    assert choose_settings("cuda", "auto").describe() == "cuda: bf16 autocast, channels_last, cudnn.benchmark, pinned memory"
+    with pytest.raises(ValueError, match=r"expected precision to be one of \['auto', 'bf16', 'fp16', 'fp32'\], got 'int8'"):
+        choose_settings("cuda", "int8")
 
 
 def test_cpu_settings_follow_native_bf16_support(monkeypatch):

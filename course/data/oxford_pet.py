@@ -79,7 +79,8 @@ def prepare(root=None, *, download_missing: bool = True, progress: bool = True,
             continue
         if not download_missing and not (folder / archive).exists():
             raise FileNotFoundError(f"expected the Oxford-IIIT Pet files in {folder} ({', '.join(provides)}), "
-                                    f"got none: pass download=True, or place {archive} from {urls[0]} there")
+                                    f"got none: let them download (download=True; on the command line, leave out "
+                                    f"--no-download), or place {archive} from {urls[0]} there")
         try:
             download(urls, folder / archive, md5, progress=progress)
         except DownloadError as error:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
+import pickle
 import tempfile
+import warnings
+import zipfile
 from pathlib import Path
 
 import torch
 
-__all__ = ["save_checkpoint", "load_checkpoint"]
+__all__ = ["save_checkpoint", "load_checkpoint", "CheckpointError"]
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be resumed from: cut off, corrupt, not course train's, another model's."""
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict) -> Path:
@@ -41,4 +48,18 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"expected a checkpoint at {path}, got no such file")
-    return torch.load(path, map_location=map_location, weights_only=True)
+    try:
+        with warnings.catch_warnings():  # torch's remarks on a foreign pickle's protocol: the error says enough
+            warnings.simplefilter("ignore", UserWarning)
+            state = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError:  # torch's message advises weights_only=False: never for a file we did not write
+        raise CheckpointError(f"{path} holds more than tensors and numbers, so it is no checkpoint of course train: "
+                              "it is not loaded; delete it or write the run to another folder") from None
+    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"{path} is cut off or corrupt ({reason}): a full disk or an interrupted copy? Delete "
+                              "it to start again, or resume from another copy") from None
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path} is no checkpoint of course train (it holds a {type(state).__name__}, "
+                              "not a dict)")
+    return state

@@ -24,9 +24,10 @@ import torch
 
 from ..data import DATASETS, DownloadError, SegmentationDataset, load
 from ..models import UNet
+from .checkpoint import CheckpointError
 from .engine import TrainConfig, TrainResult, train
 from .losses import LOSSES
-from .settings import DEVICES, choose_settings
+from .settings import DEVICES, PRECISIONS, choose_settings
 
 __all__ = ["add_arguments", "run", "main", "MODEL_DEFAULTS", "TARGETS", "FILES"]
 
@@ -60,6 +61,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--class-weights", action=argparse.BooleanOptionalAction, default=_DEFAULTS.class_weights,
                         help="weight the cross entropy by median frequency balancing (default: on)")
     parser.add_argument("--device", choices=list(DEVICES), default="auto", help="default auto (CUDA if present)")
+    parser.add_argument("--precision", choices=list(PRECISIONS), default="auto",
+                        help="default auto: bf16 on GPUs of compute capability 8.0 and later, fp16 with a gradient "
+                             "scaler on 7.x (a T4), fp32 below; bf16 on CPUs that run it natively")
     parser.add_argument("--threads", type=int, default=None,
                         help="CPU threads (default: 1 on a machine of <= 2 cores, where more measured slower)")
     parser.add_argument("--time-budget", type=float, default=None, metavar="SECONDS",
@@ -68,7 +72,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="report the time to reach this validation mIoU (default: 0.9 embedded, 0.7 oxford-pet)")
     parser.add_argument("--stop-at-target", action="store_true", help="stop as soon as the target is reached")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default runs/<timestamp>)")
-    parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt if it exists")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from OUT/checkpoint.pt (it must exist: without --resume a new run starts)")
     parser.add_argument("--seed", type=int, default=0, help="seeds the network, shuffling and augmentation")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -80,7 +85,10 @@ def run(args: argparse.Namespace) -> int:
         out = args.out if args.out is not None else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
         if args.resume and args.out is None:
             raise ValueError("expected --out DIR with --resume (the folder of the run to continue), got none")
-        settings = choose_settings(args.device)
+        if args.resume and not (out / "checkpoint.pt").is_file():
+            raise ValueError(f"expected a checkpoint to resume from at {out / 'checkpoint.pt'}, got none: leave out "
+                             f"--resume to start a new run in {out}")
+        settings = choose_settings(args.device, args.precision)
         if args.threads is not None:
             settings = replace(settings, threads=args.threads)
         train_set, val_set = (_load(args, split, options) for split in ("train", "val"))
@@ -105,8 +113,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"writing to {out}")
     if args.quiet:  # otherwise train() prints them
         print(f"settings: {settings.describe()}")
-    result = train(model, train_set, val_set, config, settings=settings, checkpoint=out / "checkpoint.pt",
-                   resume=args.resume, progress=not args.quiet)
+    try:
+        result = train(model, train_set, val_set, config, settings=settings, checkpoint=out / "checkpoint.pt",
+                       resume=args.resume, progress=not args.quiet)
+    except CheckpointError as error:
+        print(f"course train: {error}", file=sys.stderr)
+        return 2
     write_outputs(out, result, model, val_set)
     print(summary(result))
     return 0

@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 from ..arguments import check_int
 from ..data import SegmentationDataset, augment
 from ..metrics import confusion_matrix, iou_per_class, mean_iou, pixel_accuracy
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .losses import LOSSES, class_weights, make_loss
 from .settings import Settings, choose_settings
 
@@ -392,12 +392,15 @@ class _Run:
 
     def _load(self, state: dict) -> None:
         if state.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(f"expected a checkpoint of format {CHECKPOINT_FORMAT}, got {state.get('format')!r}")
+            raise CheckpointError(f"{self.checkpoint} is no checkpoint of this course train: expected format "
+                                  f"{CHECKPOINT_FORMAT}, got {state.get('format')!r}")
         try:
             self.model.load_state_dict(state["model"])
-        except RuntimeError as error:
-            raise ValueError(f"expected the checkpoint {self.checkpoint} to hold this model's weights, got "
-                             f"others: {str(error).splitlines()[0]} ...") from error
+        except (RuntimeError, KeyError, TypeError) as error:
+            reason = str(error).strip().splitlines()[0]
+            raise CheckpointError(f"{self.checkpoint} holds another model's weights ({reason[:120]}): resume with "
+                                  "the options of the run that wrote it (--dataset, --base-channels, --depth), or "
+                                  "train into another --out") from None
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         if state["scaler"]:  # empty when saved without a scaler (fp32, bf16): a fresh scaler then starts

@@ -2,10 +2,14 @@
 
 :func:`choose_settings` picks them from what the machine offers:
 
-* CUDA: bf16 autocast where the GPU supports it natively (Ampere and later), otherwise fp16
-  autocast with a gradient scaler (a T4); channels-last memory for the model and its inputs
-  (tensor cores want NHWC); cuDNN autotuning (the input size is fixed); pinned host memory
-  for the one copy of the dataset to the GPU.
+* CUDA: the precision by the compute capability that torch reports for the GPU
+  (:data:`PRECISION_BY_CAPABILITY`): bf16 autocast from 8.0 on (Ampere and later: A100, L4,
+  H100: bf16 tensor cores), fp16 autocast with a gradient scaler on 7.x (Volta, Turing: V100,
+  Colab's T4: fp16 tensor cores only), fp32 below (no tensor cores). Not
+  ``torch.cuda.is_bf16_supported()``: it also counts bf16 that is only emulated (a T4 says
+  True). Channels-last memory for the model and its inputs (tensor cores want NHWC); cuDNN
+  autotuning (the input size is fixed); pinned host memory for the one copy of the dataset to
+  the GPU.
 * CPU: bf16 autocast where oneDNN runs bf16 natively (AVX512-BF16 or AMX), else fp32;
   channels-last; one thread on a machine of at most 2 cores. Measured on the course's 2-core
   CI machine (AMD EPYC with AVX512-BF16; the embedded dataset's U-Net, batch 32 of 64 x 64; training
@@ -27,6 +31,9 @@ __all__ = ["Settings", "choose_settings", "DEVICES"]
 
 DEVICES = ("auto", "cpu", "cuda")
 AMP_DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16}
+PRECISIONS = {"auto": None, "bf16": ("bfloat16", False), "fp16": ("float16", True), "fp32": (None, False)}
+# lowest compute capability -> (autocast dtype, gradient scaler), highest first
+PRECISION_BY_CAPABILITY = (((8, 0), PRECISIONS["bf16"]), ((7, 0), PRECISIONS["fp16"]), ((0, 0), PRECISIONS["fp32"]))
 
 
 @dataclass(frozen=True)
@@ -115,20 +122,33 @@ class Settings:
         return asdict(self)
 
 
-def choose_settings(device: str = "auto") -> Settings:
-    """The fastest settings for ``device`` ("auto": CUDA when available, else the CPU)."""
+def choose_settings(device: str = "auto", precision: str = "auto") -> Settings:
+    """The fastest settings for ``device`` ("auto": CUDA when available, else the CPU).
+
+    ``precision`` ("auto", "bf16", "fp16" with a gradient scaler, "fp32") overrides the choice,
+    e.g. to measure a T4's fp16 path on another GPU.
+    """
     if device not in DEVICES:
         raise ValueError(f"expected device to be one of {list(DEVICES)}, got {device!r}")
+    if precision not in PRECISIONS:
+        raise ValueError(f"expected precision to be one of {list(PRECISIONS)}, got {precision!r}")
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda":
         if not torch.cuda.is_available():
             raise ValueError("expected a CUDA GPU for device 'cuda', got none (torch.cuda.is_available() is False)")
-        bf16 = torch.cuda.is_bf16_supported()
-        return Settings("cuda", amp_dtype="bfloat16" if bf16 else "float16", grad_scaler=not bf16,
-                        channels_last=True, cudnn_benchmark=True, pin_memory=True)
-    return Settings("cpu", amp_dtype="bfloat16" if _cpu_has_native_bf16() else None,
-                    channels_last=True, threads=_cpu_threads())
+        amp, scaler = PRECISIONS[precision] or cuda_precision()
+        return Settings("cuda", amp_dtype=amp, grad_scaler=scaler, channels_last=True, cudnn_benchmark=True,
+                        pin_memory=True)
+    amp, scaler = PRECISIONS[precision] or (("bfloat16" if _cpu_has_native_bf16() else None), False)
+    return Settings("cpu", amp_dtype=amp, grad_scaler=scaler, channels_last=True, threads=_cpu_threads())
+
+
+def cuda_precision() -> tuple[str | None, bool]:
+    """(autocast dtype, gradient scaler) for the current GPU, by the compute capability that
+    torch reports for it (:data:`PRECISION_BY_CAPABILITY`)."""
+    props = torch.cuda.get_device_properties(torch.cuda.current_device())
+    return next(choice for lowest, choice in PRECISION_BY_CAPABILITY if (props.major, props.minor) >= lowest)
 
 
 def _cpu_has_native_bf16() -> bool:
