@@ -8,8 +8,9 @@ Run nbgrader from this folder (``cd autograder``) so that it finds this file.
 
 from pathlib import Path
 
-from nbgrader.converters import Autograde, GenerateAssignment
-from nbgrader.preprocessors import Execute
+from nbgrader.converters import GenerateAssignment
+
+from course.grading.overwrite import use_course_preprocessors
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,10 +44,8 @@ c.OverwriteCells.add_missing_cells = True
 # for the expected values (see course/grading/execute.py and autograder/README.md). This also
 # scores a test on what it checks: stderr (warnings) is advice, a value left as a test cell's
 # last expression is no partial credit.
-c.Autograde.autograde_preprocessors = [
-    "course.grading.execute.TrustedExecute" if p is Execute else p
-    for p in Autograde.class_traits()["autograde_preprocessors"].make_dynamic_default()
-]
+# Test cells released without their hidden tests are no "changed checksum" (overwrite.py).
+use_course_preprocessors(c, "course.grading.execute.TrustedExecute")
 
 # Feedback pages go to students: what a student's notebook holds (HTML, JavaScript, SVG in
 # markdown or outputs) must not run when the page is opened, and hidden tests show their

@@ -6,6 +6,7 @@
     course validate           check the authoring rules of every solution notebook
     course execute [NOTEBOOK ...]  re-run solutions in fast mode and store their outputs
     course grade SUBMISSIONS --output OUT [--jobs N]  autograde submissions in a sandbox
+    course export GRADES_CSV --lms canvas|moodle  grades in the LMS's import format
     course check NOTEBOOK     run a notebook's visible tests and warn about what breaks grading
     course train [OPTIONS]    train a U-Net (embedded dataset by default): checkpoint, metrics, figures
 """
@@ -30,6 +31,13 @@ def main(argv: list[str] | None = None) -> int:
     exe = sub.add_parser("execute", help="re-run solution notebooks in fast mode and store their outputs")
     exe.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook in solutions/")
     _add_grade(sub)
+    exp = sub.add_parser("export", help="write course grade's grades.csv in Canvas's or Moodle's import format",
+                         description="Write GRADES_CSV (course grade's grades.csv) as Canvas's gradebook import "
+                                     "(canvas.csv) or Moodle's grading worksheets (moodle-<lesson>.csv), for the "
+                                     "rows whose ids came from that LMS's file names. See autograder/README.md.")
+    exp.add_argument("grades", type=Path, help="the grades.csv that course grade wrote")
+    exp.add_argument("--lms", required=True, choices=("canvas", "moodle"))
+    exp.add_argument("--output", "-o", type=Path, default=None, help="folder (default: the one of GRADES_CSV)")
     chk = sub.add_parser("check", help="run a notebook's visible tests in a fresh kernel and warn about "
                                        "what would break grading (never writes the notebook)")
     chk.add_argument("notebook", type=Path)
@@ -44,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         return _check(args)
     if args.command == "train":  # needs no checkout either
         return train_command.run(args)
+    if args.command == "export":
+        return _export(args)
 
     from .workspace import find_root
 
@@ -143,7 +153,7 @@ def _add_grade(sub) -> None:
 
 
 def _grade(root: Path, args) -> int:
-    from .grading.runner import SandboxUnavailable, Settings, grade
+    from .grading.runner import Interrupted, SandboxUnavailable, Settings, grade
     from .grading.sandbox import Limits
 
     try:
@@ -158,8 +168,27 @@ def _grade(root: Path, args) -> int:
     except (FileNotFoundError, ValueError, SandboxUnavailable) as error:
         print(f"course grade: {error}", file=sys.stderr)
         return 2
+    except Interrupted as stop:
+        print(f"course grade: interrupted: {len(stop.summary.graded)} graded and saved in {args.output}, "
+              f"{stop.left} not graded; run the same command again to grade those", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("course grade: interrupted before any submission was graded; nothing was changed", file=sys.stderr)
+        return 130
     print(f"graded {len(summary.graded)}, unchanged {summary.unchanged}, unmatched files {summary.unmatched} "
           f"in {summary.seconds:.0f} s; see {args.output / 'grades.csv'}")
+    return 0
+
+
+def _export(args) -> int:
+    from .grading.export import export
+
+    try:
+        result = export(args.grades, args.lms, args.output or args.grades.parent)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"course export: {error}", file=sys.stderr)
+        return 2
+    print(result.text(args.lms))
     return 0
 
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -20,6 +21,7 @@ import pytest
 from course import cli
 from course.grading.report import read_csv
 from course.grading.sandbox import SANDBOX_UID_BASE, bwrap_path
+from tests import lms_names
 from tests.adversarial import corpus
 from tests.conftest import ROOT
 
@@ -66,6 +68,19 @@ def graded(tmp_path_factory):
     corpus.write(corpus.solved(), subs / "Victim Person_222_assignsubmission_file_segmentation.ipynb")
     corpus.write(corpus.cheat("guardkiller"),
                  subs / "Mallory Evil_111_assignsubmission_file_Victim Person_222_assignsubmission_file_segmentation.ipynb")
+    for path in lms_names.MATCHED:  # a class's worth of real download names, every one solved
+        if path.endswith(".zip"):
+            (subs / path).parent.mkdir(parents=True, exist_ok=True)
+            with zipfile.ZipFile(subs / path, "w") as archive:
+                archive.writestr(lms_names.ZIP_MEMBER, json.dumps(corpus.solved()))
+        else:
+            corpus.write(corpus.solved(), subs / path)
+    for path in lms_names.UNMATCHED:
+        (subs / path).parent.mkdir(parents=True, exist_ok=True)
+        (subs / path).write_text("{}")
+    instructor = subs / "instructor" / corpus.LESSON  # the instructor grades their own solution, to try the grader
+    instructor.mkdir(parents=True)
+    shutil.copy(root / "solutions" / corpus.LESSON / corpus.NOTEBOOK, instructor / corpus.NOTEBOOK)
     (subs / "symlinker").mkdir()
     (subs / "symlinker" / corpus.LESSON).symlink_to(subs / "full" / corpus.LESSON, target_is_directory=True)
     before = {"solutions": tree_digest(root / "solutions"), "lessons": tree_digest(root / "lessons"),
@@ -103,14 +118,34 @@ def row(graded, student):
 
 def test_the_batch_exits_0_and_has_one_row_per_submission_and_unmatched_file(graded):
     assert graded["code"] == 0
-    students = {r["student_id"] for r in graded["rows"] if r["student_id"]}
-    assert students == set(corpus.ATTACKS) | {"snoop", "222"} | set(graded["broken"])
+    students = {r["student_id"] for r in graded["rows"] if r["status"] != "unmatched"}
+    lms_class = {student for student, _, _ in lms_names.MATCHED.values()}
+    assert students == set(corpus.ATTACKS) | {"snoop", "222", "instructor"} | set(graded["broken"]) | lms_class
     unmatched = {r["source"]: r["message"] for r in graded["rows"] if r["status"] == "unmatched"}
     ambiguous = "Mallory Evil_111_assignsubmission_file_Victim Person_222_assignsubmission_file_segmentation.ipynb"
-    assert sorted(unmatched) == sorted(["notes.txt", ambiguous, f"symlinker/{corpus.LESSON}"])
+    assert sorted(unmatched) == sorted(["notes.txt", ambiguous, f"symlinker/{corpus.LESSON}", *lms_names.UNMATCHED])
     assert "not a .ipynb or .zip file" in unmatched["notes.txt"]
     assert "ambiguous: the name carries the participant ids 111 and 222" in unmatched[ambiguous]
     assert "a symbolic link, refused" in unmatched[f"symlinker/{corpus.LESSON}"]
+
+
+def test_every_name_a_real_download_gives_is_graded_under_its_students_id_and_name(graded):
+    rows = {r["student_id"]: r for r in graded["rows"] if r["status"] != "unmatched"}
+    for path, (student, name, lms) in lms_names.MATCHED.items():
+        r = rows[student]
+        assert (r["status"], float(r["score"]), r["student_name"], r["lms"]) == ("graded", 9.0, name, lms), (path, r)
+    unmatched = {r["source"]: r for r in graded["rows"] if r["status"] == "unmatched"}
+    for path, (student, says) in lms_names.UNMATCHED.items():
+        assert (unmatched[path]["student_id"], says in unmatched[path]["message"]) == (student, True), unmatched[path]
+    ids = [r["student_id"] for r in graded["rows"]]
+    assert ids == sorted(ids, key=lambda i: (not i, i)), "rows come by student id, rows without one last"
+
+
+def test_the_instructors_own_solution_gets_full_marks_and_a_calm_note(graded):
+    r = row(graded, "instructor")
+    assert (r["status"], float(r["score"]), r["message"]) == ("graded", 9.0, ""), r
+    assert r["notes"] == "the notebook holds the hidden tests (an instructor's copy?): graded with the gradebook's " \
+                         "tests as usual", r
 
 
 def test_a_name_with_another_students_id_never_takes_over_that_students_row(graded):
@@ -204,7 +239,7 @@ def test_feedback_for_every_row_inert_and_without_hidden_code(graded):
               if len(line.strip()) > 30]
     assert hidden, "found no hidden test code to look for"
     for r in graded["rows"]:
-        if not r["student_id"]:
+        if r["status"] == "unmatched":
             continue
         feedback = list((graded["out"] / "feedback" / r["student_id"] / corpus.LESSON).glob("*.html"))
         assert len(feedback) == 1, f"no feedback for {r['student_id']}"
@@ -304,6 +339,31 @@ def test_a_killed_run_loses_nothing_and_the_rerun_stops_a_slow_submission(tmp_pa
     assert (rows["b-second"]["status"], rows["b-second"]["score"]) == ("timeout", "0")
     assert "longer than 2 s" in rows["b-second"]["message"]
     assert not list((out / ".staging").glob("*"))
+
+
+def test_ctrl_c_stops_at_once_with_one_line_and_keeps_what_was_graded(tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    corpus.write(corpus.solved(), subs / "a-first" / corpus.LESSON / corpus.NOTEBOOK)
+    corpus.write(corpus.ATTACKS["loop"][0](), subs / "b-endless" / corpus.LESSON / corpus.NOTEBOOK)
+    command = [sys.executable, "-m", "course.cli", "--root", str(ROOT), "grade", str(subs), "--output", str(out)]
+    run = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           text=True)
+    deadline = time.monotonic() + 300
+    while not (out / "results" / "a-first").exists() and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(2)  # b-endless is in its endless cell now
+    os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    try:
+        stderr = run.communicate(timeout=20)[1]
+    finally:
+        os.killpg(run.pid, signal.SIGKILL) if run.poll() is None else None
+    assert run.returncode == 130, stderr
+    assert stderr.strip() == f"course grade: interrupted: 1 graded and saved in {out}, 1 not graded; run the " \
+                             "same command again to grade those", stderr
+    time.sleep(1)
+    assert _sandbox_processes() == [], "a sandboxed kernel outlived Ctrl-C"
+    assert [r["student_id"] for r in read_csv(out / "grades.csv")] == ["a-first"]
+    assert not list((out / ".staging").glob("*")) and not (out / "results" / "b-endless").exists()
 
 
 def _cwd(proc: Path) -> str:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from course.grading.runner import Settings, _classify
+from course.grading.runner import Settings, _classify, failure_reason
 from course.grading.sandbox import Limits
 
 
@@ -26,3 +26,13 @@ def test_a_kernel_deaf_to_interrupts_is_a_timeout_and_other_failures_quote_nbgra
     assert row["status"] == "timeout" and "stopped answering for more than 300 s" in row["message"], row
     row = classify("Traceback ...\n\nValueError: no gradebook\n")
     assert (row["status"], row["message"]) == ("grader error", "nbgrader failed: ValueError: no gradebook"), row
+
+
+def test_a_grader_errors_reason_is_the_line_that_says_why():
+    log = ("[AutogradeApp | ERROR] There was an error processing assignment: /tmp/x\nTraceback (most recent call "
+           "last):\n  File \"x.py\", line 3, in f\n    raise e\nsqlalchemy.exc.OperationalError: (sqlite3."
+           "OperationalError) database is locked\n[AutogradeApp | ERROR] Please see the above traceback for details.")
+    assert failure_reason(log) == "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) database is locked"
+    assert failure_reason("warming up\nno kernel named python3\nPlease see the above traceback") == \
+        "no kernel named python3"
+    assert failure_reason("") == "no message"

@@ -1,20 +1,62 @@
 """Finding submissions: nbgrader's layout, LMS file names, zips with limits, unmatched files."""
 
 import io
+import json
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from course.grading.submissions import ZipLimits, ZipProblem, discover, extract_zip
+from tests import lms_names
 
 NOTEBOOKS = {"01-segmentation": ["segmentation.ipynb"], "02-downsampling": ["downsampling.ipynb"]}
 
 
+CELLS = {("01-segmentation", "segmentation.ipynb"): {"confusion-matrix", "mean-iou"},
+         ("02-downsampling", "downsampling.ipynb"): {"pool2d", "conv-output-size"}}
+LESSON01 = json.dumps({"cells": [{"cell_type": "code", "metadata": {"nbgrader": {"grade_id": gid}}}
+                                 for gid in ("confusion-matrix", "intro", "mean-iou")]})
+
+
 def found(folder, tmp_path, **kwargs):
     (tmp_path / "scratch").mkdir(exist_ok=True)
-    subs, unmatched = discover(folder, NOTEBOOKS, tmp_path / "scratch", **kwargs)
+    subs, unmatched = discover(folder, NOTEBOOKS, tmp_path / "scratch", cells=CELLS, **kwargs)
     return {(s.student, s.lesson): s for s in subs}, {u.path: u.reason for u in unmatched}
+
+
+def test_the_names_real_downloads_give_are_matched_and_the_rest_say_what_to_rename_them_to(tmp_path):
+    subs = tmp_path / "subs"
+    for path in [*lms_names.MATCHED, *lms_names.UNMATCHED]:
+        (subs / path).parent.mkdir(parents=True, exist_ok=True)
+        if path.endswith(".zip"):
+            make_zip(subs / path, {lms_names.ZIP_MEMBER: LESSON01.encode()})
+        else:
+            (subs / path).write_text(LESSON01 if path in lms_names.BY_CONTENT else "{}")
+    (tmp_path / "scratch").mkdir()
+    submissions, unmatched = discover(subs, NOTEBOOKS, tmp_path / "scratch", cells=CELLS)
+    got = {s.source: (s.student, s.name, s.lms, s.lesson, list(s.files)) for s in submissions}
+    sources = {path: path.rsplit("/", 1)[0] if "/" in path and not path.split("/")[0].endswith("_file") else path
+               for path in lms_names.MATCHED}
+    assert got == {sources[path]: (*who, "01-segmentation", ["segmentation.ipynb"])
+                   for path, who in lms_names.MATCHED.items()}
+    assert {u.path: (u.student, u.reason) for u in unmatched if u.path in lms_names.UNMATCHED}.keys() \
+        == lms_names.UNMATCHED.keys() and len(unmatched) == len(lms_names.UNMATCHED), unmatched
+    for u in unmatched:
+        student, says = lms_names.UNMATCHED[u.path]
+        assert u.student == student and says in u.reason, u
+
+
+def test_a_name_without_a_lesson_is_matched_by_the_notebooks_cells_when_they_are_one_lessons(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "s1_homework.ipynb").write_text(LESSON01)
+    (subs / "s2_mixed.ipynb").write_text(json.dumps({"cells": [  # as many cells of each lesson: no guess
+        {"metadata": {"nbgrader": {"grade_id": gid}}} for gid in ("mean-iou", "pool2d")]}))
+    (subs / "s3_broken.ipynb").write_text('{"cells": [{"metadata": {"nbgrader": "x"}}]')
+    found_subs, unmatched = found(subs, tmp_path)
+    assert list(found_subs) == [("s1", "01-segmentation")]
+    assert set(unmatched) == {"s2_mixed.ipynb", "s3_broken.ipynb"}
 
 
 def make_zip(path: Path, members: dict[str, bytes]) -> Path:
@@ -60,7 +102,9 @@ def test_lms_file_names(tmp_path, name, student, lesson):
 
 @pytest.mark.parametrize("name, reason", [
     ("report.pdf", "not a .ipynb or .zip file"),
-    ("s1_homework.ipynb", "the name carries no lesson"),
+    ("s1_homework.ipynb", "neither its name nor its cells say which lesson it is; rename it to s1_<notebook>.ipynb, "
+                          "e.g. s1_segmentation.ipynb for 01-segmentation"),
+    ("Copy of segmentation.ipynb", "the name carries no student id; rename it to <student_id>_<notebook>.ipynb"),
     ("nounderscore.ipynb", "matches none of the accepted patterns"),
     (".hidden_01-segmentation.ipynb", "hidden file"),
 ])

@@ -1,10 +1,13 @@
-"""Make the README's lesson pictures, docs/images/lesson-NN.png, one per lesson in solutions/.
+"""Make the README's lesson pictures, docs/images/lesson-NN.png, one per lesson in solutions/, and
+autograder/README.md's picture of a feedback page, docs/images/feedback.png.
 
 A lesson with widgets gets the browser tests' screenshot of its first explorer as a student first
 sees it (``tests/browser/artifacts/solutions/<lesson>/cell<N>-0-00-before.png``, written by
 ``pytest tests/browser``); any other lesson gets the largest figure stored in its solution
-notebook's cells tagged ``readme-picture``, or in all its cells if none is tagged. Pictures are scaled to at most ``--width`` pixels and stored as palette PNGs of at
-most ``--max-kb`` kilobytes.
+notebook's cells tagged ``readme-picture``, or in all its cells if none is tagged. The feedback
+page is the browser tests' screenshot ``tests/browser/artifacts/feedback/course-grade.png``
+(``tests/browser/test_feedback.py``). Pictures are scaled to at most ``--width`` pixels and stored
+as palette PNGs of at most ``--max-kb`` kilobytes.
 
     python tools/readme_pictures.py            # from the screenshots of the last browser test run
     python tools/readme_pictures.py --browser  # run the browser tests first (about two minutes)
@@ -81,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"expected --width >= 64 and --max-kb >= 8, got {args.width} and {args.max_kb}")
     if args.browser:
         subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "--no-header",
-                        "tests/browser/test_lessons.py", "-k", "solution"], cwd=ROOT, check=True)
+                        "tests/browser/test_lessons.py", "tests/browser/test_feedback.py", "-k",
+                        "solution or pictured"], cwd=ROOT, check=True)
     OUT.mkdir(parents=True, exist_ok=True)
     for notebook in sorted((ROOT / "solutions").glob("[0-9][0-9]-*/*.ipynb")):
         lesson = notebook.parent.name
@@ -92,6 +96,13 @@ def main(argv: list[str] | None = None) -> int:
         target.write_bytes(data)
         source = shot.relative_to(ROOT) if shot and shot.is_relative_to(ROOT) else (shot or f"{notebook.relative_to(ROOT)} (largest figure)")
         print(f"{target.relative_to(ROOT)}  {len(data) / 1024:5.1f} KB  from {source}")
+    shot = ARTIFACTS / "feedback" / "course-grade.png"
+    if not shot.is_file():
+        print(f"expected a screenshot of a feedback page at {shot}, got none: run with --browser", file=sys.stderr)
+        return 1
+    data = small_png(Image.open(shot), args.width, args.max_kb)
+    (OUT / "feedback.png").write_bytes(data)
+    print(f"{(OUT / 'feedback.png').relative_to(ROOT)}  {len(data) / 1024:5.1f} KB  from {shot}")
     return 0
 
 

@@ -161,13 +161,10 @@ def _config(spec: dict, work: Path, db_url: str, report: Path):
     (work / "exchange").mkdir()
     config.CourseDirectory.source_directory = "source"
     config.CourseDirectory.release_directory = "release"
-    from nbgrader.converters import Autograde
-    from nbgrader.preprocessors import Execute
-
     from .execute import SandboxedExecute
+    from .overwrite import use_course_preprocessors
 
-    defaults = Autograde.class_traits()["autograde_preprocessors"].make_dynamic_default()
-    config.Autograde.autograde_preprocessors = [SandboxedExecute if p is Execute else p for p in defaults]
+    use_course_preprocessors(config, SandboxedExecute)
     trusted = config.TrustedExecute
     trusted.timeout, trusted.interrupt_on_timeout = spec["cell_timeout"], True
     trusted.max_output_bytes = spec["limits"]["output_mb"] * 2**20

@@ -36,6 +36,12 @@ def notebook_names(root: Path) -> dict[str, list[str]]:
     return {name: sorted(p.name for p in (root / SOURCE / name).glob("*.ipynb")) for name in lesson_names(root)}
 
 
+def grade_ids(root: Path) -> dict[tuple[str, str], set[str]]:
+    """The grade ids of each (lesson, notebook) of ``solutions/``, to recognise a notebook by its cells."""
+    return {(name, notebook): set(ids) for name in lesson_names(root)
+            for notebook, ids in _order(root / SOURCE / name).items()}
+
+
 def prepare(root: Path, name: str, folder: Path, gradebook: Path | None = None) -> Lesson:
     """Copy the gradebook of lesson ``name`` into ``folder``.
 

@@ -7,20 +7,22 @@ import io
 import os
 from pathlib import Path
 
-COLUMNS = ("student_id", "lesson", "score", "max_score", "status", "message", "notes", "exercises",
-           "submission_sha256", "graded_at", "source")
+COLUMNS = ("student_id", "student_name", "lesson", "score", "max_score", "status", "message", "notes", "exercises",
+           "submission_sha256", "graded_at", "source", "lms")
 
 
 def write_csv(path: Path, records: list[dict], unmatched: list[dict]) -> None:
-    """Write ``grades.csv`` atomically: one row per record (student and lesson), sorted, then
-    one row per unmatched file (empty student_id and lesson, status ``unmatched``)."""
+    """Write ``grades.csv`` atomically: one row per record (student and lesson) and one per
+    unmatched file (status ``unmatched``, the student's id where its name carries one), by
+    student id; unmatched files whose name says no id come last."""
+    rows = [_row(r) for r in records] + [
+        {"student_id": u.get("student", ""), "status": "unmatched", "message": f"{u['path']}: {u['reason']}",
+         "source": u["path"]} for u in unmatched]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    for record in sorted(records, key=lambda r: (r["student_id"], r["lesson"])):
-        writer.writerow(_row(record))
-    for item in sorted(unmatched, key=lambda u: u["path"]):
-        writer.writerow({"status": "unmatched", "message": f"{item['path']}: {item['reason']}", "source": item["path"]})
+    writer.writerows(sorted(rows, key=lambda r: (not r["student_id"], r["student_id"], r.get("lesson", ""),
+                                                 r["source"])))
     atomic_write(path, buffer.getvalue())
 
 

@@ -17,6 +17,7 @@ import multiprocessing
 import multiprocessing.forkserver
 import os
 import queue
+import re
 import secrets
 import shutil
 import signal
@@ -76,6 +77,14 @@ class SandboxUnavailable(RuntimeError):
     """bubblewrap is missing and the instructor did not pass --no-sandbox."""
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C: the running workers were stopped; ``summary`` holds what was committed, ``left`` the rest."""
+
+    def __init__(self, summary: Summary, left: int):
+        super().__init__()
+        self.summary, self.left = summary, left
+
+
 def grade(root: Path, submissions: Path, out: Path, settings: Settings = Settings(),
           only: list[str] | None = None, gradebook: Path | None = None, progress=None) -> Summary:
     """Grade every submission under ``submissions`` into ``out``; see the module's docs.
@@ -104,7 +113,8 @@ def grade(root: Path, submissions: Path, out: Path, settings: Settings = Setting
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
         tmp = Path(tmp)
         (tmp / "zips").mkdir()
-        found, unmatched = discover(submissions, names, tmp / "zips", settings.zip_limits)
+        found, unmatched = discover(submissions, names, tmp / "zips", settings.zip_limits,
+                                    lessons_module.grade_ids(root))
         unmatched_rows = [asdict(u) for u in unmatched]
         prepared = {name: lessons_module.prepare(root, name, tmp, gradebook)
                     for name in sorted({s.lesson for s in found})}
@@ -129,7 +139,11 @@ def grade(root: Path, submissions: Path, out: Path, settings: Settings = Setting
             slots.put(slot)
         lock = threading.Lock()
 
+        stop = threading.Event()
+
         def work(item):
+            if stop.is_set():
+                return
             sub, digest = item
             slot = slots.get()
             try:
@@ -138,14 +152,28 @@ def grade(root: Path, submissions: Path, out: Path, settings: Settings = Setting
             finally:
                 slots.put(slot)
             with lock:
+                if stop.is_set():  # its worker was killed by Ctrl-C: nothing to keep
+                    shutil.rmtree(staging, ignore_errors=True)
+                    return
                 journal.commit(record, staging)
                 write_csv(out / "grades.csv", journal.records(), unmatched_rows)
                 summary.graded.append(record)
                 progress(f"{record['student_id']}/{record['lesson']}: {record['score']:g}/{record['max_score']:g} "
                          f"{record['status']}")
 
-        with ThreadPoolExecutor(settings.jobs) as pool:
-            list(pool.map(work, todo))
+        pool = ThreadPoolExecutor(settings.jobs)
+        try:
+            for future in [pool.submit(work, item) for item in todo]:
+                future.result()
+        except KeyboardInterrupt:
+            stop.set()
+            for pid in list(_RUNNING):
+                _kill(pid)
+            pool.shutdown(wait=True, cancel_futures=True)
+            shutil.rmtree(out / ".staging", ignore_errors=True)
+            summary.seconds = time.monotonic() - started
+            raise Interrupted(summary, len(todo) - len(summary.graded)) from None
+        pool.shutdown()
         shutil.rmtree(out / ".staging", ignore_errors=True)
     summary.seconds = time.monotonic() - started
     return summary
@@ -258,7 +286,8 @@ def _grade_one(root, sub: Submission, digest: str, lesson, settings: Settings, o
 
 def _graded(root, sub: Submission, digest: str, lesson, settings: Settings, staging: Path, slot: int,
             expected: dict) -> dict:
-    base = {"student_id": sub.student, "lesson": sub.lesson, "max_score": lesson.points, "score": 0.0,
+    base = {"student_id": sub.student, "student_name": sub.name, "lms": sub.lms, "lesson": sub.lesson,
+            "max_score": lesson.points, "score": 0.0,
             "submission_sha256": digest, "source": sub.source, "notes": list(sub.notes), "findings": [],
             "exercises": {}, "cells": {}, "verdicts": {}, "sandbox": "bubblewrap" if settings.sandboxed else "none",
             "tests_from": lesson.origin}
@@ -269,18 +298,24 @@ def _graded(root, sub: Submission, digest: str, lesson, settings: Settings, stag
     started = time.monotonic()
     proc = _workers().Process(target=autograde.job, args=(str(spec_path), str(staging / "worker.log")))
     proc.start()
-    proc.join(timeout=settings.notebook_timeout)
-    if proc.is_alive():
-        _kill(proc.pid)
-        proc.join()
+    _RUNNING.add(proc.pid)
+    try:
+        proc.join(timeout=settings.notebook_timeout)
+        timed_out = proc.is_alive()
+        if timed_out:
+            _kill(proc.pid)
+            proc.join()
+    finally:
+        _RUNNING.discard(proc.pid)
+    if timed_out:
         return _finish(base, Status.TIMEOUT, f"grading took longer than {settings.notebook_timeout} s and was "
                                              "stopped (an endless loop or a very slow cell?)")
     base["seconds"] = round(time.monotonic() - started, 2)
     result_path = staging / "result.json"
     if not result_path.is_file():
-        tail = (staging / "worker.log").read_text(errors="replace")[-500:].strip().splitlines()
+        log = (staging / "worker.log").read_text(errors="replace")[-5000:] if (staging / "worker.log").is_file() else ""
         return _finish(base, Status.GRADER_ERROR, f"the grading process failed ({proc.exitcode}): "
-                                                  f"{tail[-1] if tail else 'no output'}")
+                                                  f"{failure_reason(log)[:300]}")
     return _classify(base, json.loads(result_path.read_text()), settings, _tail(staging / "worker.log"))
 
 
@@ -308,8 +343,7 @@ def _classify(base: dict, result: dict, settings: Settings, log: str = "") -> di
         if "CellTimeoutError" in error:
             return _finish(base, Status.TIMEOUT, f"a cell stopped answering for more than {settings.cell_timeout} s "
                                                  "and grading could not go on; nothing could be graded")
-        lines = [line for line in error.strip().splitlines() if line.strip()]
-        return _finish(base, Status.GRADER_ERROR, f"nbgrader failed: {lines[-1][:300] if lines else 'no message'}")
+        return _finish(base, Status.GRADER_ERROR, f"nbgrader failed: {failure_reason(error)[:300]}")
     cells = result["cells"]
     base["cells"] = cells
     base["score"] = sum(s for s, _ in cells.values())
@@ -335,11 +369,26 @@ def _classify(base: dict, result: dict, settings: Settings, log: str = "") -> di
     return _finish(base, Status.GRADED, "")
 
 
+_EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Exit|Failure)\b(?::.*)?$")
+
+
+def failure_reason(text: str) -> str:
+    """The line of a traceback or log that says why it failed: its last exception line, else its
+    last line that is not nbgrader's "Please see the above traceback"."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    reason = next((line for line in reversed(lines) if _EXCEPTION_LINE.match(line)), None)
+    if reason is None:
+        reason = next((line for line in reversed(lines) if "see the above traceback" not in line.lower()), None)
+    return reason or "no message"
+
+
 def _finish(record: dict, status: Status, message: str) -> dict:
     record["status"], record["message"] = status.value, message
     record["graded_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return record
 
+
+_RUNNING: set[int] = set()  # the pids of the workers grading now (Ctrl-C kills them)
 
 # what every worker imports: once in the fork server instead of once per submission (about 3 s each)
 PRELOAD = ["course.grading.autograde", "course.grading.execute", "course.grading.sandbox", "nbgrader.apps",

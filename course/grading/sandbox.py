@@ -74,6 +74,15 @@ def bwrap_path() -> str | None:
     return shutil.which("bwrap")
 
 
+def package_root() -> str:
+    """The folder holding the ``course`` package this grader runs: every kernel it starts gets it
+    first on PYTHONPATH, so that students' and the solution's kernels import that same package
+    (not another checkout's, which an editable install or the working folder may point to)."""
+    import course
+
+    return str(Path(course.__file__).resolve().parent.parent)
+
+
 def python_paths() -> list[Path]:
     """Folders the kernel's Python needs: its prefixes and the ``course`` package (read-only)."""
     import course
@@ -123,7 +132,7 @@ def kernel_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
         "HOME": HOME, "TMPDIR": "/tmp", "LANG": "C.UTF-8", "MPLCONFIGDIR": f"{HOME}/.matplotlib", "MPLBACKEND": "Agg",
         "NBGRADER_EXECUTION": "autograde", "COURSE_FAST": "1", FIGURES_ENV: "off", "PYTHONNOUSERSITE": "1",
-        "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONPATH": package_root(),
         **(extra or {}),
     }
 

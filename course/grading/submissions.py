@@ -1,20 +1,27 @@
 """Find the submissions in a folder: nbgrader's layout or a learning-management-system download.
 
-Accepted layouts (documented in autograder/README.md):
+Accepted layouts (documented, with examples, in autograder/README.md):
 
 * nbgrader's: ``SUBMISSIONS/<student_id>/<lesson>/<notebook>.ipynb``;
+* a Moodle download: ``<full name>_<participant id>_assignsubmission_file/`` folders holding
+  the student's own files, or the same prefix and ``_<file name>`` as flat files;
 * a flat folder of ``.ipynb`` or ``.zip`` files whose names carry the student id and the
-  lesson, in one of the :data:`PATTERNS`. The lesson part is the lesson's folder name
-  (``01-segmentation``) or the name of its notebook (``segmentation``), optionally with a
-  ``-N`` resubmission suffix (Canvas); a zip whose name carries no lesson is matched by
-  the notebooks inside.
+  lesson, in one of the :data:`PATTERNS` (Canvas, Moodle, ``<student_id>_<lesson>``).
 
-Every file that matches nothing is returned as :class:`Unmatched`, never silently skipped.
-Zips are read with limits (:class:`ZipLimits`) against zip bombs and path tricks.
+The lesson part of a name is the lesson's folder name (``01-segmentation``) or its notebook's
+(``segmentation``), as students' tools change it: ``Copy of …`` (Colab's "Save a copy"),
+`` (1)`` (a browser's second download), ``-1`` (Canvas's resubmission), any case, spaces or
+underscores. A notebook whose name says no lesson is matched by its nbgrader cells; a zip by
+the notebooks inside.
+
+Every file that matches nothing is returned as :class:`Unmatched`, with what to rename it
+to, never silently skipped. Zips are read with limits (:class:`ZipLimits`) against zip bombs
+and path tricks.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import zipfile
@@ -26,14 +33,18 @@ from ..arguments import check_int
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 PATTERNS = {
     "canvas": re.compile(r"(?P<name>[A-Za-z0-9-]+?)(?:_LATE)?_(?P<student>\d+)_(?P<submission>\d+)_(?P<rest>.+)"),
-    "moodle": re.compile(r"(?P<name>.+?)_(?P<student>\d+)_assignsubmission_[a-z]+_?(?P<rest>.*)"),
-    "student_lesson": re.compile(r"(?P<student>[A-Za-z0-9][A-Za-z0-9.@-]{0,63})_(?P<rest>.+)"),
+    "moodle": re.compile(r"(?P<name>.+?)_(?P<student>\d+)_assignsubmission_[a-z]+(?:_(?P<rest>.*))?"),
+    "": re.compile(r"(?P<student>[A-Za-z0-9][A-Za-z0-9.@-]{0,63})_(?P<rest>.+)"),
 }
 EXAMPLES = {
     "canvas": "doejane_12345_678901_segmentation-1.ipynb (student 12345)",
-    "moodle": "Jane Doe_12345_assignsubmission_file_segmentation.ipynb (student 12345)",
-    "student_lesson": "s1234_01-segmentation.ipynb, s1234_segmentation.ipynb or s1234_01-segmentation.zip",
+    "moodle": "Jane Doe_12345_assignsubmission_file_Copy of segmentation.ipynb (student 12345)",
+    "": "s1234_01-segmentation.ipynb, s1234_segmentation.ipynb or s1234_01-segmentation.zip",
 }
+BLIND = "Participant"  # Moodle's name for every student when identities are hidden
+# what students' tools add to a file name: Colab's "Copy of ", a browser's " (1)", Canvas's "-1"
+_COPY = re.compile(r"^(?:copy[ _]of[ _]+)+", re.IGNORECASE)
+_NUMBERED = re.compile(r"(?:[ _]*\(\d+\)|-\d+)$")
 ARCHIVE_JUNK = ("__MACOSX/", ".ipynb_checkpoints/")
 
 
@@ -60,121 +71,225 @@ class Submission:
     source: str  # where it came from, relative to the submissions folder
     problem: str = ""  # why it cannot be graded (a bad zip), else ""
     notes: list[str] = field(default_factory=list)
+    name: str = ""  # the student's name, where the LMS's file name carries it
+    lms: str = ""  # "canvas" or "moodle" when the id is that system's, else ""
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Whose a file is, read from its name: id, name and LMS, and the rest of the name."""
+
+    student: str
+    rest: str
+    name: str = ""
+    lms: str = ""
 
 
 @dataclass(frozen=True)
 class Unmatched:
-    """A file or folder that is not a submission, and why."""
+    """A file or folder that is not a submission, and why; ``student`` when its name says whose."""
 
     path: str
     reason: str
+    student: str = ""
 
 
 class ZipProblem(ValueError):
     """A zip that is not read: corrupt, too big, or with too many members."""
 
 
-def discover(folder: Path, notebooks: dict[str, list[str]], scratch: Path,
-             zip_limits: ZipLimits = ZipLimits()) -> tuple[list[Submission], list[Unmatched]]:
+def discover(folder: Path, notebooks: dict[str, list[str]], scratch: Path, zip_limits: ZipLimits = ZipLimits(),
+             cells: dict[tuple[str, str], set[str]] | None = None) -> tuple[list[Submission], list[Unmatched]]:
     """Submissions and unmatched entries of ``folder``.
 
     ``notebooks`` maps each lesson to its notebook names (``{"01-segmentation":
-    ["segmentation.ipynb"]}``); zips are extracted under ``scratch``.
+    ["segmentation.ipynb"]}``), ``cells`` each (lesson, notebook) to its grade ids (to match a
+    notebook by content); zips are extracted under ``scratch``.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"expected SUBMISSIONS to be a folder, got {str(folder)!r} (no such folder)")
+    lessons = _Lessons(notebooks, cells or {})
     found: list[Submission] = []
     unmatched: list[Unmatched] = []
     for entry in sorted(folder.iterdir()):
         rel = entry.relative_to(folder).as_posix()
+        moodle = PATTERNS["moodle"].fullmatch(entry.name)
         if entry.name.startswith(".") or entry.is_symlink():
             unmatched.append(Unmatched(rel, "hidden file or symbolic link"))
+        elif entry.is_dir() and moodle and not moodle["rest"]:
+            subs, bad = _moodle_folder(entry, folder, _owner("moodle", moodle), lessons, scratch, zip_limits)
+            found += subs
+            unmatched += bad
         elif entry.is_dir():
-            subs, bad = _student_folder(entry, folder, notebooks)
+            subs, bad = _student_folder(entry, folder, lessons)
             found += subs
             unmatched += bad
         else:
             try:
-                found += _flat_file(entry, rel, notebooks, scratch, zip_limits)
+                if entry.suffix.lower() not in (".ipynb", ".zip"):
+                    raise _NoMatch("not a .ipynb or .zip file")
+                if lessons.of_name(entry.stem) is not None:  # "Copy of segmentation.ipynb", "segmentation (1).zip"
+                    raise _NoMatch("the name carries no student id; " + lessons.rename_hint(""))
+                owner = _parse_name(entry.stem)
+                found += _owned_file(entry, rel, owner, owner.rest, lessons, scratch, zip_limits)
             except _NoMatch as error:
-                unmatched.append(Unmatched(rel, str(error)))
+                unmatched.append(Unmatched(rel, str(error), error.student))
     return _latest_only(found), unmatched
 
 
 class _NoMatch(Exception):
-    pass
+    def __init__(self, reason: str, student: str = ""):
+        super().__init__(reason)
+        self.student = student
 
 
-def _student_folder(folder: Path, root: Path, notebooks: dict[str, list[str]]):
+class _Lessons:
+    """Which lesson and notebook a file is, by its name as students' tools change it, or by its cells."""
+
+    def __init__(self, notebooks: dict[str, list[str]], cells: dict[tuple[str, str], set[str]]):
+        self.notebooks, self.cells = notebooks, cells
+
+    def of_name(self, name: str) -> tuple[str, str] | None:
+        plain = _plain(name)
+        for lesson, names in self.notebooks.items():
+            stems = {_plain(n): n for n in names}
+            if plain in stems:
+                return lesson, stems[plain]
+            if plain == lesson or plain.startswith(lesson + "_"):
+                tail = plain[len(lesson) + 1:]
+                return lesson, stems.get(tail, names[0])
+        return None
+
+    def of_content(self, path: Path) -> tuple[str, str] | None:
+        """The (lesson, notebook) that shares the most grade ids with notebook ``path``, if one does."""
+        try:
+            if path.stat().st_size > 64 * 2**20:
+                return None
+            nb = json.loads(path.read_bytes())
+            ids = {c["metadata"]["nbgrader"]["grade_id"] for c in nb["cells"]
+                   if isinstance(c.get("metadata", {}).get("nbgrader"), dict)
+                   and isinstance(c["metadata"]["nbgrader"].get("grade_id"), str)}
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return None
+        shared = sorted(((len(ids & known), key) for key, known in self.cells.items()), reverse=True)
+        if not shared or shared[0][0] == 0 or (len(shared) > 1 and shared[1][0] == shared[0][0]):
+            return None
+        return shared[0][1]
+
+    def rename_hint(self, student: str) -> str:
+        lesson, names = next(iter(self.notebooks.items()))
+        return (f"rename it to {student or '<student_id>'}_<notebook>.ipynb, e.g. "
+                f"{student or 's1234'}_{names[0]} for {lesson}")
+
+
+def _plain(name: str) -> str:
+    """``name`` without ``.ipynb`` and what students' tools add, lower case, spaces as ``_``."""
+    name = re.sub(r"\.ipynb$", "", name.strip(), flags=re.IGNORECASE)
+    while True:
+        shorter = _NUMBERED.sub("", _COPY.sub("", name)).strip()
+        if shorter == name:
+            return re.sub(r"\s+", "_", name.lower())
+        name = shorter
+
+
+def _student_folder(folder: Path, root: Path, lessons: _Lessons):
     found, unmatched = [], []
-    student = folder.name
-    lessons = [p for p in sorted(folder.iterdir()) if p.is_dir() and not p.is_symlink() and p.name in notebooks]
+    student, notebooks = folder.name, lessons.notebooks
+    dirs = [p for p in sorted(folder.iterdir()) if p.is_dir() and not p.is_symlink() and p.name in notebooks]
     for entry in sorted(folder.iterdir()):
         rel = entry.relative_to(root).as_posix()
         if entry.is_symlink():
-            unmatched.append(Unmatched(rel, "a symbolic link, refused (copy the files themselves)"))
-        elif entry not in lessons:
+            unmatched.append(Unmatched(rel, "a symbolic link, refused (copy the files themselves)", student))
+        elif entry not in dirs:
             unmatched.append(Unmatched(rel, f"not a lesson folder (expected one of {', '.join(notebooks)})"
                                        if entry.is_dir() else "a file directly in a student's folder "
-                                       "(expected <student_id>/<lesson>/<notebook>.ipynb)"))
+                                       "(expected <student_id>/<lesson>/<notebook>.ipynb)", student))
     if not STUDENT_ID.fullmatch(student):
         return [], unmatched + [Unmatched(folder.relative_to(root).as_posix(),
                                           f"not a valid student id (expected {STUDENT_ID.pattern})")]
-    for lesson_dir in lessons:
-        notebooks_here = sorted(lesson_dir.glob("*.ipynb"))
-        files = {p.name: p for p in notebooks_here if p.is_file() and not p.is_symlink()}
+    for lesson_dir in dirs:
+        here = sorted(lesson_dir.glob("*.ipynb"))
         rel = lesson_dir.relative_to(root).as_posix()
-        links = [p.name for p in notebooks_here if p.is_symlink()]
-        if links:
-            unmatched += [Unmatched(f"{rel}/{name}", "a symbolic link, refused (copy the file itself)") for name in links]
-        if not files:
+        links = [p for p in here if p.is_symlink()]
+        unmatched += [Unmatched(f"{rel}/{p.name}", "a symbolic link, refused (copy the file itself)", student)
+                      for p in links]
+        candidates = [p for p in here if p.is_file() and not p.is_symlink()]
+        if not candidates:
             if not links:
-                unmatched.append(Unmatched(rel, "no .ipynb file in this lesson folder"))
+                unmatched.append(Unmatched(rel, "no .ipynb file in this lesson folder", student))
             continue
+        files: dict[str, Path] = {p.name: p for p in candidates if p.name in notebooks[lesson_dir.name]}
+        for path in candidates:  # "Copy of segmentation (1).ipynb" stands for a missing segmentation.ipynb
+            match = lessons.of_name(path.name)
+            if path not in files.values() and match and match[0] == lesson_dir.name and match[1] not in files:
+                files[match[1]] = path
         sub = Submission(student, lesson_dir.name, files, rel)
-        extra = sorted(set(files) - set(notebooks[lesson_dir.name]))
+        extra = sorted(p.name for p in candidates if p not in files.values())
         if extra:
             sub.notes.append(f"not part of the lesson, ignored: {', '.join(extra)}")
-            for name in extra:
-                del files[name]
             if not files:
                 sub.problem = f"none of the lesson's notebooks ({', '.join(notebooks[lesson_dir.name])}) was submitted"
         found.append(sub)
     return found, unmatched
 
 
-def _flat_file(path: Path, rel: str, notebooks: dict[str, list[str]], scratch: Path,
-               zip_limits: ZipLimits) -> list[Submission]:
+def _moodle_folder(folder: Path, root: Path, owner: Owner, lessons: _Lessons, scratch: Path, zip_limits: ZipLimits):
+    """A participant's folder of a Moodle download: the student's own files, any names."""
+    found, unmatched = [], []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        parts = path.relative_to(folder).parts
+        if path.is_dir() and not path.is_symlink() or any(p.startswith(".") or p == "__MACOSX" for p in parts):
+            continue
+        if path.is_symlink():
+            unmatched.append(Unmatched(rel, "a symbolic link, refused (copy the file itself)", owner.student))
+            continue
+        try:
+            found += _owned_file(path, rel, owner, path.stem, lessons, scratch, zip_limits)
+        except _NoMatch as error:
+            unmatched.append(Unmatched(rel, str(error), owner.student))
+    if not found and not unmatched:
+        unmatched.append(Unmatched(folder.relative_to(root).as_posix(), "an empty submission folder", owner.student))
+    return found, unmatched
+
+
+def _owned_file(path: Path, rel: str, owner: Owner, rest: str, lessons: _Lessons, scratch: Path,
+                zip_limits: ZipLimits) -> list[Submission]:
+    """The submissions in file ``path`` of ``owner``, whose lesson ``rest`` (the rest of its name) may say."""
     suffix = path.suffix.lower()
     if suffix not in (".ipynb", ".zip"):
-        raise _NoMatch("not a .ipynb or .zip file")
-    student, rest = _parse_name(path.stem)
-    lesson = _lesson_of(rest, notebooks)
+        raise _NoMatch("not a .ipynb or .zip file", owner.student)
+    match = lessons.of_name(rest)
     if suffix == ".ipynb":
-        if lesson is None:
-            raise _NoMatch(f"the name carries no lesson ({_expected(notebooks)})")
-        return [Submission(student, lesson, {notebooks[lesson][0] if len(notebooks[lesson]) == 1
-                                             else _notebook_name(rest, notebooks[lesson]): path}, rel)]
+        match = match or lessons.of_content(path)
+        if match is None:
+            raise _NoMatch("neither its name nor its cells say which lesson it is; "
+                           + lessons.rename_hint(owner.student), owner.student)
+        return [_submission(owner, match[0], {match[1]: path}, rel)]
     target = scratch / f"zip-{len(list(scratch.glob('zip-*')))}"
     try:
         members = extract_zip(path, target, zip_limits)
     except ZipProblem as error:
-        if lesson is None:
-            raise _NoMatch(f"{error}, and the name carries no lesson") from None
-        return [Submission(student, lesson, {}, rel, problem=str(error))]
+        if match is None:
+            raise _NoMatch(f"{error}, and the name carries no lesson", owner.student) from None
+        return [_submission(owner, match[0], {}, rel, problem=str(error))]
     by_lesson: dict[str, dict[str, Path]] = {}
     for name, file in members.items():
-        owner = lesson if lesson is not None and name in notebooks[lesson] else \
-            next((les for les, names in notebooks.items() if name in names), None)
-        if owner is not None:
-            by_lesson.setdefault(owner, {})[name] = file
+        found = lessons.of_name(name) or lessons.of_content(file)
+        if found is not None and (match is None or found[0] == match[0]):
+            by_lesson.setdefault(found[0], {}).setdefault(found[1], file)
     if not by_lesson:
-        if lesson is None:
-            raise _NoMatch(f"no notebook of any lesson in the zip and no lesson in its name ({_expected(notebooks)})")
-        return [Submission(student, lesson, {}, rel, problem="the zip holds none of the lesson's notebooks "
-                                                            f"({', '.join(notebooks[lesson])})")]
-    return [Submission(student, les, files, rel) for les, files in sorted(by_lesson.items())]
+        if match is None:
+            raise _NoMatch("no notebook of any lesson in the zip and no lesson in its name; "
+                           + lessons.rename_hint(owner.student), owner.student)
+        return [_submission(owner, match[0], {}, rel, problem="the zip holds none of the lesson's notebooks "
+                                                               f"({', '.join(lessons.notebooks[match[0]])})")]
+    return [_submission(owner, lesson, files, rel) for lesson, files in sorted(by_lesson.items())]
+
+
+def _submission(owner: Owner, lesson: str, files: dict[str, Path], rel: str, problem: str = "") -> Submission:
+    return Submission(owner.student, lesson, files, rel, problem=problem, name=owner.name, lms=owner.lms)
 
 
 def extract_zip(path: Path, target: Path, limits: ZipLimits = ZipLimits()) -> dict[str, Path]:
@@ -224,37 +339,23 @@ def extract_zip(path: Path, target: Path, limits: ZipLimits = ZipLimits()) -> di
     return extracted
 
 
-def _parse_name(stem: str) -> tuple[str, str]:
+def _parse_name(stem: str) -> Owner:
     ids = set(re.findall(r"_(\d+)_assignsubmission_", stem))
     if len(ids) > 1:  # Moodle's prefix is the uploader's; a second one can only come from the student
         raise _NoMatch(f"ambiguous: the name carries the participant ids {' and '.join(sorted(ids))}, so it is "
                        "given to no one; check in the LMS whose file it is and rename it to "
-                       "<student_id>_<lesson>.ipynb")
-    for pattern in PATTERNS.values():
+                       "<student_id>_<notebook>.ipynb")
+    for lms, pattern in PATTERNS.items():
         match = pattern.fullmatch(stem)
         if match and STUDENT_ID.fullmatch(match["student"]):
-            return match["student"], match["rest"]
-    raise _NoMatch("the name matches none of the accepted patterns: " + "; ".join(EXAMPLES.values()))
+            return _owner(lms, match)
+    raise _NoMatch("the name matches none of the accepted patterns; rename it to <student_id>_<notebook>.ipynb "
+                   "(accepted: " + "; ".join(EXAMPLES.values()) + ")")
 
 
-def _lesson_of(rest: str, notebooks: dict[str, list[str]]) -> str | None:
-    rest = re.sub(r"-\d+$", "", rest.removesuffix(".ipynb"))
-    for lesson, names in notebooks.items():
-        stems = {Path(n).stem for n in names}
-        if rest == lesson or rest.startswith(lesson + "_") or rest in stems \
-                or any(rest == f"{lesson}_{s}" for s in stems):
-            return lesson
-    return None
-
-
-def _notebook_name(rest: str, names: list[str]) -> str:
-    rest = re.sub(r"-\d+$", "", rest)
-    return next((n for n in names if rest.endswith(Path(n).stem)), names[0])
-
-
-def _expected(notebooks: dict[str, list[str]]) -> str:
-    examples = [f"{lesson} or {Path(names[0]).stem}" for lesson, names in notebooks.items()]
-    return "expected a lesson such as " + "; ".join(examples[:2])
+def _owner(lms: str, match: re.Match) -> Owner:
+    name = (match.groupdict().get("name") or "").strip()
+    return Owner(match["student"], match["rest"] or "", "" if name == BLIND else name, lms)
 
 
 def _latest_only(found: list[Submission]) -> list[Submission]:

@@ -98,7 +98,7 @@ def judge(reference: list[Observation], student: list[Observation], error: Raise
         problem = compare(ref.kind, spec, ref.expected, obs.got)
         if problem is not None:
             stub = isinstance(obs.got, Raised) and obs.got.name == "NotImplementedError" and not obs.got.message
-            return Verdict(False, message(spec, NOT_ATTEMPTED if stub else problem), k, stub)
+            return Verdict(False, _not_attempted(spec) if stub else message(spec, problem), k, stub)
     if len(student) > len(reference):
         return Verdict(False, f"The test made {len(reference)} checks but {len(student)} results arrived: did code "
                               "in the notebook publish test results itself?", len(reference))
@@ -113,10 +113,15 @@ def _stopped(spec: dict, error: Raised | None, done: int) -> Verdict:
         return Verdict(False, f"The test stopped before checking {call}.", done)
     stub = error.name == "NotImplementedError" and not error.message
     if stub:
-        return Verdict(False, f"{call} is not right:\n  {NOT_ATTEMPTED}", done, True)
+        return Verdict(False, _not_attempted(spec), done, True)
     text = describe_error(error)
     hint = f"\nHint: {spec['hint']}" if spec.get("hint") else ""
     return Verdict(False, f"The test stopped before checking {call}: the cell {text}{hint}", done)
+
+
+def _not_attempted(spec: dict) -> str:
+    hint = f"\n  Hint: {spec['hint']}" if spec.get("hint") else ""
+    return f"{spec.get('call') or 'the tested call'}: {NOT_ATTEMPTED}{hint}"
 
 
 def judge_own(observations: list[Observation], error: Raised | None = None, problem: str = "") -> Verdict:
@@ -130,7 +135,7 @@ def judge_own(observations: list[Observation], error: Raised | None = None, prob
         wrong = compare(obs.kind, spec, obs.expected, obs.got)
         if wrong is not None:
             stub = isinstance(obs.got, Raised) and obs.got.name == "NotImplementedError" and not obs.got.message
-            return Verdict(False, message(spec, NOT_ATTEMPTED if stub else wrong), k, stub)
+            return Verdict(False, _not_attempted(spec) if stub else message(spec, wrong), k, stub)
     if error is not None:
         stub = error.name == "NotImplementedError" and not error.message
         return Verdict(False, NOT_ATTEMPTED if stub else "the test cell " + describe_error(error),

@@ -21,7 +21,9 @@ sys.path.insert(0, str(ROOT))
 from course import cli  # noqa: E402
 from course.grading.sandbox import bwrap_path  # noqa: E402
 from course.workspace import Workspace  # noqa: E402
+from tests import corpus as answers  # noqa: E402
 from tests.adversarial import corpus  # noqa: E402
+from tests.browser.widget_driver import ARTIFACTS  # noqa: E402
 
 
 def _ran_a_script(browser, url: str) -> tuple[bool, str]:
@@ -43,10 +45,12 @@ def _ran_a_script(browser, url: str) -> tuple[bool, str]:
 def pages(tmp_path_factory):
     base = tmp_path_factory.mktemp("feedback")
     corpus.write(corpus.xss(), base / "subs" / "mallory" / corpus.LESSON / corpus.NOTEBOOK)
+    corpus.write(student_work(), base / "subs" / "ada" / corpus.LESSON / corpus.NOTEBOOK)
     found = {}
     if bwrap_path() is not None:
         assert cli.main(["--root", str(ROOT), "grade", str(base / "subs"), "--output", str(base / "out")]) == 0
         found["course grade"] = base / "out" / "feedback" / "mallory" / corpus.LESSON / f"{corpus.LESSON}.html"
+        found["ada"] = base / "out" / "feedback" / "ada" / corpus.LESSON / f"{corpus.LESSON}.html"
     with Workspace(ROOT, [corpus.LESSON]) as ws:
         ws.generate(corpus.LESSON)
         ws.autograde(corpus.LESSON, "mallory", base / "subs" / "mallory" / corpus.LESSON)
@@ -59,6 +63,42 @@ def pages(tmp_path_factory):
     control.write_text("<html><head><title>feedback</title></head><body>"
                        + corpus.xss().cells[1].source + "</body></html>")
     return found, control
+
+
+def student_work():
+    """Lesson 01 as a student hands it in: one exercise right, one with a classic mistake, one not begun."""
+    lesson = answers.module(corpus.LESSON)
+    union = next(m for m in lesson.MISTAKES["iou-per-class"] if "twice" in m.name)
+    return answers.as_notebook(corpus.LESSON, {"confusion-matrix": next(iter(lesson.CORRECT["confusion-matrix"].values())),
+                                               "iou-per-class": union.answer})
+
+
+def test_the_course_grade_page_reads_by_exercise_and_is_pictured_for_the_readme(playwright_browser, pages):
+    """By exercise: name and points, each test's result, the failed test's message with its hint,
+    the code folded; no empty boxes. Its screenshot is autograder/README.md's picture
+    (tools/readme_pictures.py)."""
+    found, _ = pages
+    if "ada" not in found:
+        pytest.skip("bubblewrap is not installed")
+    page = playwright_browser.new_page(viewport={"width": 900, "height": 1000})
+    try:
+        page.goto(found["ada"].as_uri())
+        assert page.locator("h2").all_inner_texts() == [
+            "confusion-matrix: 3 / 3 points", "iou-per-class: 0 / 3 points", "mean-iou: 0 / 3 points"]
+        rows = [" ".join(r.split()) for r in page.locator("tr").all_inner_texts()]
+        assert rows == ["visible tests 1 / 1 ✔ passed", "hidden tests 2 / 2 ✔ passed",
+                        "visible tests 0 / 1 ✘ failed", "hidden tests 0 / 2 ✘ failed",
+                        "visible tests 0 / 1 ✘ not attempted yet", "hidden tests 0 / 2 ✘ not attempted yet"], rows
+        text = page.inner_text("body")
+        assert "expected 0.3333, got 0.25" in text and "Hint: class 0: TP = 1" in text, text
+        assert "mean_iou on the worked example: not attempted yet" in text, text
+        assert "Comments" not in text and page.locator("details[open]").count() == 0
+        assert page.locator("details").count() == 3
+        shots = ARTIFACTS / "feedback"
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots / "course-grade.png"), full_page=True)
+    finally:
+        page.close()
 
 
 def test_the_check_sees_a_script_run_in_a_page_without_the_protections(playwright_browser, pages):
