@@ -120,6 +120,19 @@ def test_same_result_on_the_gpu():
     assert gpu[0].is_cuda and torch.equal(gpu[0].cpu(), cpu[0]) and torch.equal(gpu[1].cpu(), cpu[1])
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_generator_on_the_gpu_augments_without_a_host_sync():
+    images, masks = (t.cuda() for t in _batch(w=H))
+    generator = torch.Generator(device="cuda").manual_seed(5)
+    augment(images, masks, generator, rot90=True, crop=8, padding=2)  # warm-up: lazy initialisation may sync
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        out = augment(images, masks, generator, rot90=True, crop=8, padding=2)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    assert out[0].is_cuda and _aligned(out[0].cpu(), out[1].cpu())
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda i, m, g: random_flip(i, m, g, horizontal=1.5),
      "expected horizontal to be a probability in [0, 1], got 1.5"),
@@ -131,7 +144,8 @@ def test_same_result_on_the_gpu():
     (lambda i, m, g: random_flip(i, m[:, :5], g),
      "expected masks (N, H, W) = (12, 10, 14) on cpu, got (12, 5, 14) on cpu"),
     (lambda i, m, g: random_flip(i[0], m, g), "expected images to be a tensor (N, C, H, W), got (3, 10, 14)"),
-    (lambda i, m, g: random_flip(i, m, 0), "expected generator to be a CPU torch.Generator, got 0"),
+    (lambda i, m, g: random_flip(i, m, 0),
+     "expected generator to be a torch.Generator on the CPU or on the batch's device (cpu), got 0"),
 ])
 def test_bad_arguments_say_what_was_expected(call, message):
     images, masks = _batch()

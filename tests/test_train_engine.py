@@ -1,6 +1,7 @@
 """course.train.engine: dataset-level evaluation, stopping rules, checkpoints and exact resume."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -222,3 +223,90 @@ def test_given_class_weights_replace_the_computed_ones():
         train(_net(), TRAIN, VAL, _config(), settings=CPU, progress=False, weights=[1.0, float("nan")])
     with pytest.raises(ValueError, match="expected config.class_weights=True when weights are given"):
         train(_net(), TRAIN, VAL, _config(class_weights=False), settings=CPU, progress=False, weights=[1.0, 1.0])
+
+
+HOST_READS = ("item", "cpu", "tolist", "numpy", "__float__", "__int__", "__bool__")
+
+
+def _host_reads(monkeypatch, run) -> int:
+    """How many times the course's code reads a tensor's value on the host during ``run()`` (each one
+    a GPU sync on CUDA). PyTorch's own reads (the CPU optimizer's step counters) do not count: on
+    CUDA those counters stay on the host, or inside the fused kernel."""
+    import sys
+
+    import course
+
+    package, count = str(Path(course.__file__).parent), [0]
+    for name in HOST_READS:
+        original = getattr(torch.Tensor, name)
+
+        def counted(self, *args, _original=original, **kwargs):
+            count[0] += sys._getframe(1).f_code.co_filename.startswith(package)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, name, counted)
+    run()
+    monkeypatch.undo()
+    return count[0]
+
+
+@pytest.mark.parametrize("settings", [CPU, Settings("cpu", amp_dtype="bfloat16")], ids=["fp32", "bf16"])
+def test_a_training_step_reads_nothing_on_the_host(monkeypatch, settings):
+    """Host reads per run do not grow with the steps per epoch: 3 and 12 steps read as often."""
+    def run(batch_size):
+        return lambda: train(_net(), TRAIN, VAL, _config(epochs=2, batch_size=batch_size), settings=settings,
+                             progress=False)
+
+    few, many = _host_reads(monkeypatch, run(16)), _host_reads(monkeypatch, run(4))  # 3 and 12 steps an epoch
+    assert few == many, f"{many - few} more host reads for 18 more steps: the training step syncs"
+
+
+def test_the_schedule_waits_for_a_step_the_gradient_scaler_skipped(monkeypatch):
+    """An unfused optimizer with a gradient scaler (CPU fp16): a step that overflows is skipped and
+    the learning-rate schedule does not advance for it, so no LambdaLR warning either."""
+    import warnings
+
+    settings = Settings("cpu", amp_dtype="float16", grad_scaler=True)
+    steps = []
+    original = torch.optim.lr_scheduler.LambdaLR.step
+    monkeypatch.setattr(torch.optim.lr_scheduler.LambdaLR, "step", lambda self, *a: (steps.append(1), original(self, *a)))
+
+    calls = []
+
+    def overflowing_step(model, images, masks, loss_fn, optimizer, scaler, amp_dtype):
+        calls.append(1)
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_fn(model(images).float(), masks)
+        scaler.scale(loss * (math.inf if len(calls) == 1 else 1.0)).backward()  # the first step overflows
+        scaler.step(optimizer)
+        scaler.update()
+        return loss.detach()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        result = train(_net(), TRAIN, VAL, _config(epochs=1), settings=settings, progress=False,
+                       step=overflowing_step)
+    assert result.history[0].steps == len(calls) == 6 and len(steps) == 1 + 5, steps  # LambdaLR steps once at start
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("precision", ["fp16", "bf16"])
+def test_steady_state_training_steps_never_sync_the_gpu(precision):
+    from course.models import UNet
+    from course.train.settings import choose_settings
+
+    settings = choose_settings("cuda", precision)
+    calls = []
+
+    def callback(record, history):
+        calls.append(record.epoch)
+        if len(calls) == 1:  # after the first epoch (lazy initialisation, autotuning): steady state
+            torch.cuda.set_sync_debug_mode("error")
+
+    data = _split(256, 2, size=32)
+    try:
+        train(UNet(3, 2, base_channels=8, depth=2), data, data, _config(epochs=3, batch_size=32),
+              settings=settings, progress=False, callback=callback)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    assert calls == [1, 2, 3]

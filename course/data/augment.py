@@ -2,8 +2,10 @@
 
 Every function takes images (N, C, H, W) and masks (N, H, W) on the same device and returns
 new tensors of the same kinds, each sample transformed with its own random draw. Random
-numbers come from ``generator``, a CPU ``torch.Generator`` (a handful per batch, moved to
-the batch's device), so the same generator state gives the same batch on CPU and GPU.
+numbers come from ``generator``, a ``torch.Generator`` on the batch's device (the training
+loop's: no copy from the host, so no synchronisation of the GPU per batch) or on the CPU (a
+handful of numbers per batch, copied to the batch's device: the same generator state then
+gives the same batch on CPU and GPU).
 Images and masks go through the *same* index arithmetic (flips, rotations by 90 degrees,
 crops are pure rearrangements of pixels), so a mask can never drift from its image.
 Pixels that a crop takes from outside the image are 0 in the image and the ignore index
@@ -27,7 +29,7 @@ def random_flip(images: torch.Tensor, masks: torch.Tensor, generator: torch.Gene
     for name, p, dim in (("horizontal", horizontal, -1), ("vertical", vertical, -2)):
         _check_probability(name, p)
         if p > 0:
-            flip = _uniform(generator, len(images), images.device) < p
+            flip = _on(torch.rand(len(images), generator=generator, device=generator.device), images) < p
             images = torch.where(flip[:, None, None, None], images.flip(dim), images)
             masks = torch.where(flip[:, None, None], masks.flip(dim), masks)
     return images, masks
@@ -40,13 +42,11 @@ def random_rot90(images: torch.Tensor, masks: torch.Tensor,
     if images.shape[-1] != images.shape[-2]:
         raise ValueError(f"expected square images for rotations by 90 degrees, got H x W = "
                          f"{tuple(images.shape[-2:])}")
-    turns = torch.randint(0, 4, (len(images),), generator=generator).to(images.device)
-    out_images, out_masks = images.clone(), masks.clone()
-    for k in range(1, 4):
-        chosen = turns == k
-        out_images[chosen] = torch.rot90(images[chosen], k, dims=(-2, -1))
-        out_masks[chosen] = torch.rot90(masks[chosen], k, dims=(-2, -1))
-    return out_images, out_masks
+    turns = _on(torch.randint(0, 4, (len(images),), generator=generator, device=generator.device), images)
+    sample = torch.arange(len(images), device=images.device)
+    # all four turns, then each sample's by integer indexing (a boolean mask would sync the GPU)
+    return tuple(torch.stack([torch.rot90(t, k, dims=(-2, -1)) for k in range(4)])[turns, sample]
+                 for t in (images, masks))
 
 
 def random_crop(images: torch.Tensor, masks: torch.Tensor, size, generator: torch.Generator, *,
@@ -64,8 +64,10 @@ def random_crop(images: torch.Tensor, masks: torch.Tensor, size, generator: torc
     if padding:
         images = torch.nn.functional.pad(images, (padding,) * 4, value=0.0)
         masks = torch.nn.functional.pad(masks, (padding,) * 4, value=IGNORE_INDEX)
-    top = torch.randint(0, images.shape[-2] - height + 1, (n,), generator=generator).to(images.device)
-    left = torch.randint(0, images.shape[-1] - width + 1, (n,), generator=generator).to(images.device)
+    top = _on(torch.randint(0, images.shape[-2] - height + 1, (n,), generator=generator, device=generator.device),
+              images)
+    left = _on(torch.randint(0, images.shape[-1] - width + 1, (n,), generator=generator, device=generator.device),
+               images)
     r = (top[:, None] + torch.arange(height, device=images.device))[:, :, None]  # (N, h, 1)
     c = (left[:, None] + torch.arange(width, device=images.device))[:, None, :]  # (N, 1, w)
     sample = torch.arange(n, device=images.device)[:, None, None]
@@ -90,14 +92,16 @@ def augment(images: torch.Tensor, masks: torch.Tensor, generator: torch.Generato
     return images, masks
 
 
-def _uniform(generator: torch.Generator, n: int, device) -> torch.Tensor:
-    return torch.rand(n, generator=generator).to(device)
+def _on(draws: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
+    """``draws`` on the batch's device (a copy only when the generator is on the CPU)."""
+    return draws if draws.device == images.device else draws.to(images.device)
 
 
-def _check_generator(generator) -> None:
-    if not (isinstance(generator, torch.Generator) and generator.device.type == "cpu"):
+def _check_generator(generator, device: torch.device) -> None:
+    if not (isinstance(generator, torch.Generator) and generator.device.type in ("cpu", device.type)):
         got = f"a generator on {generator.device}" if isinstance(generator, torch.Generator) else repr(generator)
-        raise ValueError(f"expected generator to be a CPU torch.Generator, got {got}")
+        raise ValueError(f"expected generator to be a torch.Generator on the CPU or on the batch's device "
+                         f"({device}), got {got}")
 
 
 def _check_probability(name: str, p) -> None:
@@ -106,10 +110,10 @@ def _check_probability(name: str, p) -> None:
 
 
 def _check_batch(images, masks, generator) -> None:
-    _check_generator(generator)
     if not (isinstance(images, torch.Tensor) and images.ndim == 4):
         raise ValueError(f"expected images to be a tensor (N, C, H, W), got "
                          f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}")
+    _check_generator(generator, images.device)
     if not (isinstance(masks, torch.Tensor) and masks.ndim == 3 and masks.shape[0] == images.shape[0]
             and masks.shape[1:] == images.shape[2:] and masks.device == images.device):
         got = (f"{tuple(masks.shape)} on {masks.device}" if isinstance(masks, torch.Tensor)

@@ -9,6 +9,12 @@ scored by :mod:`course.metrics`), a checkpoint is written atomically, and a call
 epoch's record (the lesson draws a live plot from it). A run stops after ``epochs``, when it
 reaches ``target_miou``, when its ``time_budget`` runs out (after the current step, then it
 still evaluates and checkpoints), or when the callback returns True.
+
+No step waits for the GPU: the augmentation draws on the device, AdamW is fused on CUDA (the
+gradient scaler hands it its overflow flag on the device), and the loss is summed on the
+device and read once per epoch. ``tests/test_train_engine.py`` counts the host reads on the
+CPU and, where CUDA is present, runs steady-state steps under
+``torch.cuda.set_sync_debug_mode("error")``.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from ..arguments import check_int
 from ..data import SegmentationDataset, augment
 from ..metrics import confusion_matrix, iou_per_class, mean_iou, pixel_accuracy
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .compact import compact_images, compact_masks, expand_images, expand_masks, megabytes
 from .losses import LOSSES, class_weights, make_loss
 from .settings import Settings, choose_settings
 
@@ -186,7 +193,7 @@ def evaluate(model: nn.Module, dataset: SegmentationDataset, loss_fn: Loss | Non
     check_int("batch_size", batch_size, 1)
     model.to(settings.torch_device, memory_format=settings.memory_format)
     with settings.active():
-        images, masks = settings.to_device(dataset.images), settings.to_device(dataset.masks)
+        images, masks = settings.to_device(compact_images(dataset.images)), settings.to_device(compact_masks(dataset.masks))
         return _evaluate(model, images, masks, dataset.num_classes, loss_fn, settings, batch_size)
 
 
@@ -209,10 +216,10 @@ def _scored_batches(model, images, masks, settings, batch_size):
     model.eval()
     device = next(model.parameters()).device
     for start in range(0, len(images), batch_size):
-        x = images[start:start + batch_size].to(device).contiguous(memory_format=settings.memory_format)
+        x = expand_images(images[start:start + batch_size].to(device)).contiguous(memory_format=settings.memory_format)
         with settings.autocast():
             scores = model(x)
-        yield scores, masks[start:start + batch_size].to(device)
+        yield scores, expand_masks(masks[start:start + batch_size].to(device))
 
 
 @torch.no_grad()
@@ -267,8 +274,11 @@ class _Run:
         self.checkpoint = Path(checkpoint) if checkpoint is not None else None
         self.num_classes = train_set.num_classes
         self.model = model.to(settings.torch_device, memory_format=settings.memory_format)
-        self.images, self.masks = settings.to_device(train_set.images), settings.to_device(train_set.masks)
-        self.val_images, self.val_masks = settings.to_device(val_set.images), settings.to_device(val_set.masks)
+        self.images, self.masks, self.val_images, self.val_masks = (
+            settings.to_device(compact(t)) for compact, t in ((compact_images, train_set.images),
+                                                              (compact_masks, train_set.masks),
+                                                              (compact_images, val_set.images),
+                                                              (compact_masks, val_set.masks)))
         if config.class_weights:
             self.weights = weights if weights is not None else class_weights(train_set.masks, self.num_classes)
         else:
@@ -277,14 +287,20 @@ class _Run:
         self.batch_size = min(config.batch_size, len(self.images))
         self.steps_per_epoch = len(self.images) // self.batch_size
         self.total_steps = config.epochs * self.steps_per_epoch
-        self.optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        # fused on CUDA: one kernel for all parameters, and a GradScaler hands it the scale and the
+        # overflow flag on the device, so a step needs no host sync (unfused, scaler.step reads found_inf)
+        self.optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay,
+                                           fused=settings.device == "cuda")
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda step: lr_factor(step, self.total_steps, config.warmup, config.final_lr_fraction))
         self.scaler = settings.grad_scaler_for_run()
         self.shuffle = torch.Generator().manual_seed(config.seed)
-        self.augment = torch.Generator().manual_seed(config.seed + 1)
+        self.augment = torch.Generator(device=self.images.device).manual_seed(config.seed + 1)  # draws on the device
         self.history: list[EpochRecord] = []
         self.elapsed_before, self.time_to_target, self.resumed_from = 0.0, None, 0
+        # with an unfused optimizer the scaler may skip optimizer.step(): then the schedule waits
+        self._scaler_may_skip = self.scaler.is_enabled() and not getattr(self.optimizer,
+                                                                          "_step_supports_amp_scaling", False)
 
     def run(self, resume: bool) -> TrainResult:
         if resume and self.checkpoint.is_file():
@@ -292,6 +308,8 @@ class _Run:
             # load_state_dict moves weights and optimizer state to the parameters' device
         if self.progress:
             print(f"settings: {self.settings.describe()}")
+            print(f"data on {self.settings.device}: {self.data_megabytes:.0f} MB (images "
+                  f"{str(self.images.dtype).removeprefix('torch.')}, masks {str(self.masks.dtype).removeprefix('torch.')})")
             if self.resumed_from:
                 print(f"resumed from {self.checkpoint} after epoch {self.resumed_from}")
         start = self.clock()
@@ -332,6 +350,11 @@ class _Run:
         return TrainResult(self.history, self.settings, self.config, stopped, self.time_to_target, evaluation,
                            self.resumed_from, None if self.weights is None else self.weights.tolist())
 
+    @property
+    def data_megabytes(self) -> float:
+        """What the training and validation data take on the device."""
+        return megabytes(self.images, self.masks, self.val_images, self.val_masks)
+
     def _epoch(self, epoch: int, start: float, bar) -> bool:
         """Train one epoch; True if the time budget ran out (the epoch then ends early)."""
         self.model.train()
@@ -342,16 +365,18 @@ class _Run:
         for step in range(self.steps_per_epoch):
             batch = order[step * self.batch_size:(step + 1) * self.batch_size]
             x, y = augment(self.images[batch], self.masks[batch], self.augment, flip=self.config.flip,
-                           rot90=self.config.rot90, padding=self.config.padding)
-            x = x.contiguous(memory_format=self.settings.memory_format)
+                           rot90=self.config.rot90, padding=self.config.padding)  # on uint8: cheaper
+            x, y = expand_images(x).contiguous(memory_format=self.settings.memory_format), expand_masks(y)
             if epoch == 1 and step == 0:
                 self._check_scores(x, y)
+            scale = self.scaler.get_scale() if self._scaler_may_skip else None  # a sync: unfused optimizers only
             loss = self.step(self.model, x, y, self.loss_fn, self.optimizer, self.scaler,
                              self.settings.torch_amp_dtype)
             if epoch == 1 and step == 0:
                 _check_loss(loss)
             total += loss
-            self.scheduler.step()
+            if scale is None or self.scaler.get_scale() >= scale:  # a skipped step lowers the scale
+                self.scheduler.step()
             steps += 1
             bar.update(1)
             if budget is not None and self.clock() - start >= budget:
@@ -384,7 +409,8 @@ class _Run:
         return {"format": CHECKPOINT_FORMAT, "epoch": len(self.history), "model": self.model.state_dict(),
                 "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
                 "scaler": self.scaler.state_dict(), "shuffle_rng": self.shuffle.get_state(),
-                "augment_rng": self.augment.get_state(), "torch_rng": torch.get_rng_state(),
+                "augment_rng": self.augment.get_state(), "augment_device": self.augment.device.type,
+                "torch_rng": torch.get_rng_state(),
                 "cuda_rng": torch.cuda.get_rng_state_all() if self.settings.device == "cuda" else [],
                 "history": [asdict(r) for r in self.history], "elapsed": self.history[-1].elapsed,
                 "time_to_target": self.time_to_target, "config": asdict(self.config),
@@ -406,7 +432,10 @@ class _Run:
         if state["scaler"]:  # empty when saved without a scaler (fp32, bf16): a fresh scaler then starts
             self.scaler.load_state_dict(state["scaler"])
         self.shuffle.set_state(state["shuffle_rng"])
-        self.augment.set_state(state["augment_rng"])
+        if state.get("augment_device", "cpu") == self.augment.device.type:
+            self.augment.set_state(state["augment_rng"])
+        else:  # resumed on another kind of device: its generator's state does not fit, draw anew
+            self.augment.manual_seed(self.config.seed + 1 + state["epoch"])
         torch.set_rng_state(state["torch_rng"])
         if state["cuda_rng"] and self.settings.device == "cuda":
             torch.cuda.set_rng_state_all(state["cuda_rng"])
