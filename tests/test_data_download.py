@@ -15,22 +15,32 @@ from course.data.download import ChecksumError, DownloadError, download, extract
 
 class FileServer:
     """An HTTP server on 127.0.0.1 serving ``folder`` in a thread; ``requests`` lists the paths
-    asked for. A path in ``truncate`` is announced whole but only half of it is sent."""
+    asked for, ``ranges`` the Range headers. A path in ``truncate`` is announced whole but only
+    half of it is sent. Range requests (``bytes=N-``) get 206 and the rest, unless ``ranges_ok``
+    is False (then the whole file, 200, as servers without range support answer)."""
 
     def __init__(self, folder: Path):
         self.requests: list[str] = []
+        self.ranges: list[str | None] = []
         self.truncate: set[str] = set()
+        self.ranges_ok = True
         server = self
 
         class Handler(http.server.SimpleHTTPRequestHandler):
             def do_GET(self):
                 server.requests.append(self.path)
-                if self.path in server.truncate:
-                    body = (Path(folder) / self.path.lstrip("/")).read_bytes()
-                    self.send_response(200)
-                    self.send_header("Content-Length", str(len(body)))
+                server.ranges.append(self.headers.get("Range"))
+                file = Path(folder) / self.path.lstrip("/")
+                asked = self.headers.get("Range")
+                if file.is_file() and (self.path in server.truncate or (asked and server.ranges_ok)):
+                    body, start = file.read_bytes(), int(asked[6:-1]) if asked and server.ranges_ok else 0
+                    self.send_response(206 if start else 200)
+                    if start:
+                        self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+                    self.send_header("Content-Length", str(len(body) - start))
                     self.end_headers()
-                    self.wfile.write(body[: len(body) // 2])
+                    cut = len(body) // 2 if self.path in server.truncate else len(body)
+                    self.wfile.write(body[start:max(cut, start)])
                     self.close_connection = True
                     return
                 super().do_GET()
@@ -101,12 +111,32 @@ def test_a_file_placed_by_hand_is_checked_too(served, tmp_path):
     assert not target.exists() and server.requests == []
 
 
-def test_an_interrupted_download_leaves_nothing_that_looks_complete(served, tmp_path):
-    server, _, md5 = served
+def test_an_interrupted_download_looks_incomplete_and_the_next_call_fetches_only_the_rest(served, tmp_path):
+    server, payload, md5 = served
     server.truncate.add("/file.bin")
+    target = tmp_path / "cache" / "file.bin"
     with pytest.raises(DownloadError, match=f"stopped after {640000} of {1280000} bytes"):
-        download(f"{server.url}/file.bin", tmp_path / "cache" / "file.bin", md5, progress=False)
-    assert _leftovers(tmp_path / "cache") == []
+        download(f"{server.url}/file.bin", target, md5, progress=False)
+    assert _leftovers(tmp_path / "cache") == [".file.bin.part"] and not target.exists()
+    server.truncate.clear()
+    assert download(f"{server.url}/file.bin", target, md5, progress=False).read_bytes() == payload
+    assert server.ranges == [None, "bytes=640000-"] and _leftovers(tmp_path / "cache") == ["file.bin"]
+
+
+def test_a_server_without_ranges_sends_it_all_again_and_a_bad_part_is_not_trusted(served, tmp_path):
+    server, payload, md5 = served
+    target = tmp_path / "cache" / "file.bin"
+    target.parent.mkdir()
+    target.with_name(".file.bin.part").write_bytes(payload[:1000])
+    server.ranges_ok = False
+    assert download(f"{server.url}/file.bin", target, md5, progress=False).read_bytes() == payload
+    server.ranges_ok = True
+    target.unlink()
+    target.with_name(".file.bin.part").write_bytes(b"x" * 1000)  # a part that is not the file's start
+    with pytest.raises(ChecksumError, match="it was deleted"):
+        download(f"{server.url}/file.bin", target, md5, progress=False)
+    assert _leftovers(tmp_path / "cache") == []  # the next call starts from scratch
+    assert download(f"{server.url}/file.bin", target, md5, progress=False).read_bytes() == payload
 
 
 def test_mirrors_are_tried_in_turn(served, tmp_path):

@@ -310,3 +310,27 @@ def test_steady_state_training_steps_never_sync_the_gpu(precision):
     finally:
         torch.cuda.set_sync_debug_mode("default")
     assert calls == [1, 2, 3]
+
+
+@pytest.mark.parametrize("save_seconds, saved", [(0.0, [1, 2, 3, 4, 5, 6]), (50.0, [1, 6]), (2.0, [1, 4, 6])])
+def test_checkpoints_take_about_a_tenth_of_the_time_at_most_and_the_last_epoch_is_always_saved(
+        tmp_path, monkeypatch, save_seconds, saved):
+    """A fake clock: a training step takes 1 s (6 an epoch), a save ``save_seconds`` (Google Drive: seconds).
+    With 2 s a save, the next is due 18 s later: after epochs 1 (t = 6 s) and 4 (t = 26 s), then the last."""
+    from course.train import engine
+
+    now, epochs = [0.0], []
+
+    def slow_save(path, state):
+        epochs.append(state["epoch"])
+        now[0] += save_seconds
+        return save_checkpoint(path, state)
+
+    def timed_step(*args):
+        now[0] += 1.0
+        return engine.train_step(*args)
+
+    monkeypatch.setattr(engine, "save_checkpoint", slow_save)
+    train(_net(), TRAIN, VAL, _config(epochs=6), settings=CPU, progress=False, checkpoint=tmp_path / "c.pt",
+          clock=lambda: now[0], step=timed_step)
+    assert epochs == saved and load_checkpoint(tmp_path / "c.pt")["epoch"] == 6

@@ -1,9 +1,11 @@
 """Download a file once, verified by its MD5 checksum, and unpack archives safely.
 
-A download streams into a temporary file next to its destination and is renamed only
-once its checksum matches, so an interrupted download never looks complete. When every
-URL fails to connect, :class:`DownloadError` says which URLs were tried, that the machine
-seems offline, and where to put the file by hand.
+A download streams into ``.<name>.part`` next to its destination and is renamed only once
+its checksum matches, so an interrupted download never looks complete. The part is kept:
+the next call asks the server for the rest only (an HTTP Range request) and checks the whole
+file; a server that ignores the range sends it all again. When every URL fails to connect,
+:class:`DownloadError` says which URLs were tried, that the machine seems offline, and where
+to put the file by hand.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import hashlib
 import http.client
 import os
 import tarfile
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -81,34 +82,41 @@ def download(urls, path, md5: str, *, progress: bool = True, timeout: float = 30
 
 
 def _fetch(url: str, path: Path, md5: str, progress: bool, timeout: float) -> None:
-    """Stream ``url`` into a temporary file beside ``path``, check it, then rename it."""
+    """Stream ``url`` into ``.<name>.part`` beside ``path`` (after what an earlier call left
+    there, when the server sends ranges), check the whole file, then rename it."""
     from tqdm.auto import tqdm
 
-    request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        total = int(response.headers.get("Content-Length") or 0) or None
-        digest, received = hashlib.md5(usedforsecurity=False), 0
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-        try:
-            with os.fdopen(handle, "wb") as out, tqdm(total=total, unit="B", unit_scale=True,
-                                                      unit_divisor=1024, desc=path.name,
-                                                      disable=not progress) as bar:
-                for chunk in iter(lambda: response.read(_CHUNK), b""):
-                    out.write(chunk)
+    part = path.with_name(f".{path.name}.part")
+    have = part.stat().st_size if part.is_file() else 0
+    headers = {"User-Agent": _USER_AGENT} | ({"Range": f"bytes={have}-"} if have else {})
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as response:
+        resumed = have > 0 and response.status == 206 and \
+            response.headers.get("Content-Range", "").startswith(f"bytes {have}-")
+        start = have if resumed else 0
+        length = int(response.headers.get("Content-Length") or 0)
+        total = start + length if length else None
+        digest, received = hashlib.md5(usedforsecurity=False), start
+        if resumed:
+            with open(part, "rb") as done:
+                for chunk in iter(lambda: done.read(_CHUNK), b""):
                     digest.update(chunk)
-                    received += len(chunk)
-                    bar.update(len(chunk))
-            if total is not None and received != total:
-                raise DownloadError(f"the download from {url} stopped after {received} of {total} bytes "
-                                    f"(connection lost?): run again to retry.")
-            if digest.hexdigest() != md5:
-                raise ChecksumError(f"the file downloaded from {url} has MD5 {digest.hexdigest()}, expected "
-                                    f"{md5}: it was deleted; the download was corrupted or the file changed "
-                                    f"on the server.")
-            os.replace(temporary, path)
-        finally:
-            if os.path.exists(temporary):
-                os.remove(temporary)
+        with open(part, "ab" if resumed else "wb") as out, tqdm(total=total, initial=start, unit="B",
+                                                                unit_scale=True, unit_divisor=1024,
+                                                                desc=path.name, disable=not progress) as bar:
+            for chunk in iter(lambda: response.read(_CHUNK), b""):
+                out.write(chunk)
+                digest.update(chunk)
+                received += len(chunk)
+                bar.update(len(chunk))
+    if total is not None and received != total:
+        raise DownloadError(f"the download from {url} stopped after {received} of {total} bytes "
+                            f"(connection lost?): run again to download the rest.")
+    if digest.hexdigest() != md5:
+        part.unlink()
+        raise ChecksumError(f"the file downloaded from {url} has MD5 {digest.hexdigest()}, expected "
+                            f"{md5}: it was deleted; the download was corrupted or the file changed "
+                            f"on the server.")
+    os.replace(part, path)
 
 
 def _verify(path: Path, md5: str, what: str) -> None:

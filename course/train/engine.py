@@ -5,7 +5,9 @@ slices batches, augments them jointly (:func:`course.data.augment`), and takes a
 step under the device's :class:`~course.train.settings.Settings` (mixed precision, memory
 format). The learning rate warms up, then decays on a cosine. After every epoch the
 validation split is evaluated at dataset level (one confusion matrix over all its pixels,
-scored by :mod:`course.metrics`), a checkpoint is written atomically, and a callback sees the
+scored by :mod:`course.metrics`), a checkpoint is written atomically (after every epoch, unless
+saving is slow: then saves take about a tenth of the time at most; the last epoch is always saved),
+and a callback sees the
 epoch's record (the lesson draws a live plot from it). A run stops after ``epochs``, when it
 reaches ``target_miou``, when its ``time_budget`` runs out (after the current step, then it
 still evaluates and checkpoints), or when the callback returns True.
@@ -298,6 +300,7 @@ class _Run:
         self.augment = torch.Generator(device=self.images.device).manual_seed(config.seed + 1)  # draws on the device
         self.history: list[EpochRecord] = []
         self.elapsed_before, self.time_to_target, self.resumed_from = 0.0, None, 0
+        self._save_seconds, self._saved_at, self._saved = None, 0.0, 0  # the last checkpoint's cost, time, epoch
         # with an unfused optimizer the scaler may skip optimizer.step(): then the schedule waits
         self._scaler_may_skip = self.scaler.is_enabled() and not getattr(self.optimizer,
                                                                           "_step_supports_amp_scaling", False)
@@ -325,8 +328,8 @@ class _Run:
                 target = self.config.target_miou
                 if target is not None and self.time_to_target is None and record.miou >= target:
                     self.time_to_target = record.elapsed
-                if self.checkpoint is not None:
-                    save_checkpoint(self.checkpoint, self._state())
+                if self.checkpoint is not None and self._checkpoint_due():
+                    self._save()
                 bar.set_postfix(loss=f"{record.train_loss:.3f}", miou=f"{record.miou:.3f}",
                                 img_s=f"{record.images_per_second:.0f}", refresh=False)
                 if self.progress:
@@ -342,6 +345,8 @@ class _Run:
                     break
         finally:
             bar.close()
+        if self.checkpoint is not None and self.history and self._saved != len(self.history):
+            self._save()  # the run's last epoch is always kept
         if evaluation is None:  # nothing left to train: score the checkpoint's model
             evaluation = _evaluate(self.model, self.val_images, self.val_masks, self.num_classes, self.loss_fn,
                                    self.settings, self.config.eval_batch_size)
@@ -349,6 +354,17 @@ class _Run:
                 stopped = "target"
         return TrainResult(self.history, self.settings, self.config, stopped, self.time_to_target, evaluation,
                            self.resumed_from, None if self.weights is None else self.weights.tolist())
+
+    def _checkpoint_due(self) -> bool:
+        """Save after an epoch unless the last save was less than 9 of its own durations ago: on a
+        slow disk (Google Drive) checkpoints take about a tenth of the run's time at most."""
+        return self._save_seconds is None or self.clock() - self._saved_at >= 9 * self._save_seconds
+
+    def _save(self) -> None:
+        began = self.clock()
+        save_checkpoint(self.checkpoint, self._state())
+        self._saved_at = self.clock()
+        self._save_seconds, self._saved = self._saved_at - began, len(self.history)
 
     @property
     def data_megabytes(self) -> float:
