@@ -27,6 +27,7 @@ from ..models import UNet
 from .checkpoint import CheckpointError
 from .engine import TrainConfig, TrainResult, train
 from .losses import LOSSES
+from .memory import batch_for_device
 from .settings import DEVICES, PRECISIONS, choose_settings
 
 __all__ = ["add_arguments", "run", "main", "MODEL_DEFAULTS", "TARGETS", "FILES"]
@@ -34,6 +35,7 @@ __all__ = ["add_arguments", "run", "main", "MODEL_DEFAULTS", "TARGETS", "FILES"]
 # per dataset: base channels, depth (the embedded shapes need ~12 px of context at 64 x 64;
 # the pets need a deeper network at 128 x 128)
 MODEL_DEFAULTS = {"embedded": (16, 2), "oxford-pet": (32, 4)}
+BATCH_DEFAULTS = {"embedded": TrainConfig.batch_size, "oxford-pet": 32}
 TARGETS = {"embedded": 0.9, "oxford-pet": 0.7}
 FILES = ("checkpoint.pt", "metrics.json", "curves.png", "predictions.png", "confusion_matrix.png")
 _DEFAULTS = TrainConfig()
@@ -51,8 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-download", action="store_true", help="oxford-pet: fail instead of downloading")
     parser.add_argument("--limit", type=int, default=None,
                         help="use only the first LIMIT training and validation images (quick trials)")
-    parser.add_argument("--batch-size", type=int, default=_DEFAULTS.batch_size,
-                        help=f"default {_DEFAULTS.batch_size}")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help=f"default {BATCH_DEFAULTS['embedded']} (oxford-pet: {BATCH_DEFAULTS['oxford-pet']}), on a GPU "
+                             "lowered to what its memory holds; a larger choice than fits is refused")
     parser.add_argument("--base-channels", type=int, default=None,
                         help="channels of the U-Net's first level (default: 16 embedded, 32 oxford-pet)")
     parser.add_argument("--depth", type=int, default=None, help="down steps (default: 2 embedded, 4 oxford-pet)")
@@ -97,7 +100,9 @@ def run(args: argparse.Namespace) -> int:
         model = UNet(train_set.images.shape[1], train_set.num_classes,
                      base_channels=args.base_channels or base, depth=args.depth if args.depth is not None else depth)
         model.check_input(train_set.images[:1])
-        config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, loss=args.loss,
+        batch = batch_for_device(model, tuple(train_set.images.shape[1:]), settings, args.batch_size,
+                                 BATCH_DEFAULTS[args.dataset])
+        config = TrainConfig(epochs=args.epochs, batch_size=batch, lr=args.lr, loss=args.loss,
                              class_weights=args.class_weights, seed=args.seed, time_budget=args.time_budget,
                              target_miou=args.target_miou if args.target_miou is not None else TARGETS[args.dataset],
                              stop_at_target=args.stop_at_target)
@@ -109,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(f"data: {train_set} / {len(val_set)} validation images")
     print(f"model: U-Net, base channels {model.base_channels}, depth {model.depth}, "
-          f"{sum(p.numel() for p in model.parameters()):,} parameters")
+          f"{sum(p.numel() for p in model.parameters()):,} parameters; batches of {config.batch_size}")
     print(f"writing to {out}")
     if args.quiet:  # otherwise train() prints them
         print(f"settings: {settings.describe()}")
@@ -118,6 +123,10 @@ def run(args: argparse.Namespace) -> int:
                        resume=args.resume, progress=not args.quiet)
     except CheckpointError as error:
         print(f"course train: {error}", file=sys.stderr)
+        return 2
+    except torch.OutOfMemoryError:
+        print(f"course train: the GPU ran out of memory with batches of {config.batch_size}: try --batch-size "
+              f"{max(1, config.batch_size // 2)}", file=sys.stderr)
         return 2
     write_outputs(out, result, model, val_set)
     print(summary(result))
@@ -162,9 +171,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _check(args) -> dict:
     """Dataset options from ``args``; ValueError (expected vs got) for a bad value."""
-    for name, minimum in (("epochs", 1), ("batch_size", 1), ("seed", 0)):
+    for name, minimum in (("epochs", 1), ("seed", 0)):
         _at_least(name, getattr(args, name), minimum)
-    for name, minimum in (("size", 32), ("limit", 2), ("base_channels", 1), ("depth", 0), ("threads", 1)):
+    for name, minimum in (("batch_size", 1), ("size", 32), ("limit", 2), ("base_channels", 1), ("depth", 0), ("threads", 1)):
         if getattr(args, name) is not None:
             _at_least(name, getattr(args, name), minimum)
     if not (math.isfinite(args.lr) and args.lr > 0):

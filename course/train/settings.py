@@ -105,9 +105,14 @@ class Settings:
             torch.set_num_threads(threads)
             torch.backends.cudnn.benchmark = benchmark
 
+    @property
+    def precision(self) -> str:
+        """"fp32", "fp16" or "bf16"."""
+        return {None: "fp32", "float16": "fp16", "bfloat16": "bf16"}[self.amp_dtype]
+
     def describe(self) -> str:
         """One line for the start of a run, e.g. ``cuda: fp16 autocast + GradScaler, channels_last, ...``."""
-        precision = {None: "fp32", "float16": "fp16 autocast", "bfloat16": "bf16 autocast"}[self.amp_dtype]
+        precision = self.precision + (" autocast" if self.amp_dtype else "")
         parts = [precision + (" + GradScaler" if self.grad_scaler else ""),
                  "channels_last" if self.channels_last else "NCHW"]
         if self.cudnn_benchmark:
