@@ -75,7 +75,7 @@ def test_torch_is_only_a_lower_bound_so_colab_keeps_its_own():
     # 2.4: torch.amp.GradScaler("cpu") and torch.is_autocast_enabled(device), used by lesson 07's tests
     assert torch == ["torch>=2.4"], f"torch must stay a plain lower bound, got {torch}"
     widgets = [d for d in deps if d.startswith("ipywidgets")]
-    assert widgets == ["ipywidgets>=7.7,<9"], "Colab ships ipywidgets 7.x: keep it allowed"
+    assert widgets == ["ipywidgets>=7.7.1,<9"], "Colab ships ipywidgets 7.7.1: keep it allowed"
 
 
 def test_every_notebook_opens_with_its_own_badge():

@@ -42,26 +42,32 @@ def environment(name: str, pins: dict[str, str], torch: str) -> Path:
     return python
 
 
-def run_notebooks(python: Path, timeout: int) -> int:
+def run_notebooks(python: Path, timeout: int, only: list[str] = ()) -> int:
+    """Each notebook in a scratch copy of its lesson folder (what its cells write stays out of solutions/)."""
     script = f"""
-import sys, time, nbformat
+import shutil, sys, tempfile, time, nbformat
+from pathlib import Path
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 failed = 0
 for path in sys.argv[1:]:
     nb = nbformat.read(path, as_version=4)
     started = time.monotonic()
+    scratch = Path(tempfile.mkdtemp()) / "lesson"
+    shutil.copytree(Path(path).parent, scratch, ignore=shutil.ignore_patterns("runs", ".ipynb_checkpoints"))
     try:
         NotebookClient(nb, timeout={timeout}, kernel_name="python3",
-                       resources={{"metadata": {{"path": str(__import__("pathlib").Path(path).parent)}}}}).execute()
+                       resources={{"metadata": {{"path": str(scratch)}}}}).execute()
         print(f"  ok   {{time.monotonic() - started:6.1f}} s  {{path}}", flush=True)
     except CellExecutionError as error:
         failed += 1
         lines = [l for l in str(error).splitlines() if l.strip()]
         print(f"  FAIL {{time.monotonic() - started:6.1f}} s  {{path}}: {{lines[-1][:300] if lines else error}}", flush=True)
+    finally:
+        shutil.rmtree(scratch.parent, ignore_errors=True)
 sys.exit(1 if failed else 0)
 """
-    notebooks = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "solutions").glob("*/*.ipynb"))
+    notebooks = list(only) or sorted(str(p.relative_to(ROOT)) for p in (ROOT / "solutions").glob("*/*.ipynb"))
     env = {**os.environ, "COURSE_FAST": "1", "MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
     subprocess.run([str(python), "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3"], check=True,
                    capture_output=True, env=env)
@@ -71,6 +77,7 @@ sys.exit(1 if failed else 0)
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("set", choices=list(SETS))
+    parser.add_argument("notebooks", nargs="*", help="default: every notebook in solutions/")
     parser.add_argument("--torch", default=os.environ.get("TORCH", "torch==2.13.0"))
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell")
     args = parser.parse_args(argv)
@@ -81,7 +88,7 @@ def main(argv=None) -> int:
                                "(numpy, matplotlib, ipywidgets, IPython, torch)))"],
                               capture_output=True, text=True, check=True).stdout.strip()
     print(f"versions '{args.set}': {versions}", flush=True)
-    code = run_notebooks(python, args.timeout)
+    code = run_notebooks(python, args.timeout, args.notebooks)
     print(f"versions '{args.set}': {'every solution ran' if code == 0 else 'FAILED'} in "
           f"{time.monotonic() - started:.0f} s")
     return code
