@@ -33,7 +33,7 @@ from training import forward_flops  # noqa: E402
 from course.data import load  # noqa: E402
 from course.models import UNet  # noqa: E402
 from course.train import TrainConfig, choose_settings, train  # noqa: E402
-from course.train.compact import expand_images, expand_masks  # noqa: E402
+from course.data.compact import expand_images, expand_masks  # noqa: E402
 from course.train.engine import train_step  # noqa: E402
 from course.train.losses import make_loss  # noqa: E402
 from course.train.settings import PRECISIONS  # noqa: E402

@@ -35,6 +35,7 @@ import torch
 
 from ..arguments import check_int
 from ..metrics import IGNORE_INDEX
+from .compact import expand_images, expand_masks
 from .dataset import SegmentationDataset
 from .download import DownloadError, download, extract
 
@@ -137,8 +138,7 @@ def load_oxford_pet(split: str = "train", *, root=None, size: int = 128, val_fra
         val_names = {listed[i] for i in order[: round(val_fraction * len(listed))]}
         keep = np.array([i for i, n in enumerate(names) if (n in val_names) == (split == "val")], dtype=np.int64)
     index = torch.from_numpy(keep)
-    images = data["images"][index].float().div_(255)
-    masks = data["masks"][index].long()
+    images, masks = expand_images(data["images"][index]), expand_masks(data["masks"][index])
     return SegmentationDataset(images, masks, CLASS_NAMES, name="oxford-pet", split=split, info={
         "names": [names[i] for i in keep], "skipped": list(skipped), "size": size, "seed": seed,
         "val_fraction": val_fraction, "folder": str(_folder(root))})

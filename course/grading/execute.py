@@ -69,7 +69,6 @@ class TrustedExecute(Execute):
         self._output_bytes, self._observed_bytes, self._dropped, self._flooded = 0, 0, False, set()
         self._verdicts: dict[str, dict] = {}
         self._timeouts: list[str] = []
-        self._interrupted = None
         saved = os.environ.get(SEED_ENV)
         os.environ[SEED_ENV] = self._seed()  # the kernel starts with it: the reference run's inputs
         try:

@@ -27,7 +27,6 @@ from .report import atomic_write, read_csv
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 MOODLE_COLUMNS = ("Identifier", "Full name", "Grade", "Maximum Grade", "Last modified (grade)", "Feedback comments")
 MOODLE_PARTICIPANT = "Participant "  # Moodle's hiddenuser string, before the participant id
-NOT_GRADED = {Status.GRADER_ERROR.value, Status.UNMATCHED.value}
 FORMATS = ("canvas", "moodle")
 
 
@@ -59,7 +58,7 @@ def export(grades: Path, lms: str, out: Path) -> Export:
     for row in rows:
         if row["status"] == Status.UNMATCHED.value:
             result.skipped.setdefault("unmatched files, see grades.csv", []).append(row["source"])
-        elif row["status"] in NOT_GRADED:
+        elif row["status"] == Status.GRADER_ERROR.value:
             result.skipped.setdefault("not graded, see grades.csv", []).append(f"{row['student_id']}/{row['lesson']}")
         elif row["lms"] != lms:
             result.skipped.setdefault(f"ids not from {lms}'s file names", []).append(

@@ -22,12 +22,10 @@ import nbformat
 from .. import __version__
 from ..checks import SEED_ENV
 from ..compare import compare, message
-from ..config import FAST_ENV
-from ..environment import FIGURES_ENV
-from .sandbox import package_root
 from ..observations import encode
 from ..validate import is_test_cell, nbgrader_meta, up_to_last_test
 from .probe import reference_source
+from .sandbox import grading_environment
 from .verdict import Observation, error_of, read, split_outputs
 
 
@@ -60,12 +58,10 @@ def run(notebook, folder: Path, tests: dict[str, str], seed: str, timeout: int =
         km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=f"{tmp}/k")
         client = NotebookClient(nb, km=km, timeout=timeout, allow_errors=True, record_timing=False,
                                 resources={"metadata": {"path": str(work)}})
-        path = os.pathsep.join(filter(None, [package_root(), os.environ.get("PYTHONPATH")]))
-        client.execute(env=os.environ | {FAST_ENV: "1", "NBGRADER_EXECUTION": "autograde", SEED_ENV: seed,
-                                          "PYTHONPATH": path,
-                                          FIGURES_ENV: "off", "MPLBACKEND": "Agg",
-                                          "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")},
-                       cleanup_kc=True)  # a kernel manager passed in is not shut down otherwise
+        env = os.environ | grading_environment() | {SEED_ENV: seed,
+                                                    "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [env["PYTHONPATH"], os.environ.get("PYTHONPATH")]))
+        client.execute(env=env, cleanup_kc=True)  # a kernel manager passed in is not shut down otherwise
     errors = [c for c in nb.cells if c.cell_type == "code" and not is_test_cell(c) and error_of(c.outputs)]
     if errors:
         e = error_of(errors[0].outputs)

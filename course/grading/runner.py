@@ -169,12 +169,12 @@ def grade(root: Path, submissions: Path, out: Path, settings: Settings = Setting
             stop.set()
             for pid in list(_RUNNING):
                 _kill(pid)
-            pool.shutdown(wait=True, cancel_futures=True)
-            shutil.rmtree(out / ".staging", ignore_errors=True)
+            pool.shutdown(wait=True, cancel_futures=True)  # what was committed before the kills counts
             summary.seconds = time.monotonic() - started
             raise Interrupted(summary, len(todo) - len(summary.graded)) from None
-        pool.shutdown()
-        shutil.rmtree(out / ".staging", ignore_errors=True)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            shutil.rmtree(out / ".staging", ignore_errors=True)
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -313,13 +313,15 @@ def _graded(root, sub: Submission, digest: str, lesson, settings: Settings, stag
     base["seconds"] = round(time.monotonic() - started, 2)
     result_path = staging / "result.json"
     if not result_path.is_file():
-        log = (staging / "worker.log").read_text(errors="replace")[-5000:] if (staging / "worker.log").is_file() else ""
         return _finish(base, Status.GRADER_ERROR, f"the grading process failed ({proc.exitcode}): "
-                                                  f"{failure_reason(log)[:300]}")
+                                                  f"{failure_reason(_tail(staging / 'worker.log', 5000))[:300]}")
     return _classify(base, json.loads(result_path.read_text()), settings, _tail(staging / "worker.log"))
 
 
 def _tail(path: Path, size: int = 1 << 20) -> str:
+    """The last ``size`` bytes of the file at ``path`` as text ("" when there is none)."""
+    if not path.is_file():
+        return ""
     with open(path, "rb") as f:
         f.seek(max(0, path.stat().st_size - size))
         return f.read().decode(errors="replace")

@@ -36,6 +36,7 @@ from traitlets import Bool, Integer, Unicode
 
 from ..arguments import check_int
 from ..checks import SEED_ENV
+from ..config import FAST_ENV
 from ..environment import FIGURES_ENV
 
 HOME = "/home/student"
@@ -85,11 +86,9 @@ def package_root() -> str:
 
 def python_paths() -> list[Path]:
     """Folders the kernel's Python needs: its prefixes and the ``course`` package (read-only)."""
-    import course
-
     paths = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
     paths.add(Path(sys.executable).resolve().parent.parent)
-    paths.add(Path(course.__file__).resolve().parent)
+    paths.add(Path(package_root()) / "course")
     return _outermost(sorted(p for p in paths if p.exists()))
 
 
@@ -126,14 +125,20 @@ def bwrap_command(command: list[str], *, connection_file: Path, env: dict[str, s
     return args + ["--chdir", HOME, "--", *command]
 
 
+def grading_environment() -> dict[str, str]:
+    """What every kernel the grader starts (the student's, the solution's) runs with: nbgrader's
+    autograde mode, fast mode, no figures, and this grader's own course package first."""
+    return {"NBGRADER_EXECUTION": "autograde", FAST_ENV: "1", FIGURES_ENV: "off", "MPLBACKEND": "Agg",
+            "PYTHONPATH": package_root()}
+
+
 def kernel_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The whole environment of a sandboxed kernel: nothing inherited from the grader's."""
     return {
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": HOME, "TMPDIR": "/tmp", "LANG": "C.UTF-8", "MPLCONFIGDIR": f"{HOME}/.matplotlib", "MPLBACKEND": "Agg",
-        "NBGRADER_EXECUTION": "autograde", "COURSE_FAST": "1", FIGURES_ENV: "off", "PYTHONNOUSERSITE": "1",
-        "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONPATH": package_root(),
-        **(extra or {}),
+        "HOME": HOME, "TMPDIR": "/tmp", "LANG": "C.UTF-8", "MPLCONFIGDIR": f"{HOME}/.matplotlib",
+        "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        **grading_environment(), **(extra or {}),
     }
 
 

@@ -239,8 +239,8 @@ def _moodle_folder(folder: Path, root: Path, owner: Owner, lessons: _Lessons, sc
     found, unmatched = [], []
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(root).as_posix()
-        parts = path.relative_to(folder).parts
-        if path.is_dir() and not path.is_symlink() or any(p.startswith(".") or p == "__MACOSX" for p in parts):
+        junk = any(part.startswith(".") or part == "__MACOSX" for part in path.relative_to(folder).parts)
+        if junk or (path.is_dir() and not path.is_symlink()):
             continue
         if path.is_symlink():
             unmatched.append(Unmatched(rel, "a symbolic link, refused (copy the file itself)", owner.student))

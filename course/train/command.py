@@ -173,7 +173,8 @@ def _check(args) -> dict:
     """Dataset options from ``args``; ValueError (expected vs got) for a bad value."""
     for name, minimum in (("epochs", 1), ("seed", 0)):
         _at_least(name, getattr(args, name), minimum)
-    for name, minimum in (("batch_size", 1), ("size", 32), ("limit", 2), ("base_channels", 1), ("depth", 0), ("threads", 1)):
+    for name, minimum in (("batch_size", 1), ("size", 32), ("limit", 2), ("base_channels", 1), ("depth", 0),
+                          ("threads", 1)):
         if getattr(args, name) is not None:
             _at_least(name, getattr(args, name), minimum)
     if not (math.isfinite(args.lr) and args.lr > 0):

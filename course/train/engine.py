@@ -36,7 +36,7 @@ from ..arguments import check_int
 from ..data import SegmentationDataset, augment
 from ..metrics import confusion_matrix, iou_per_class, mean_iou, pixel_accuracy
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from .compact import compact_images, compact_masks, expand_images, expand_masks, megabytes
+from ..data.compact import compact_dataset, expand_images, expand_masks, megabytes
 from .losses import LOSSES, class_weights, make_loss
 from .settings import Settings, choose_settings
 
@@ -195,7 +195,7 @@ def evaluate(model: nn.Module, dataset: SegmentationDataset, loss_fn: Loss | Non
     check_int("batch_size", batch_size, 1)
     model.to(settings.torch_device, memory_format=settings.memory_format)
     with settings.active():
-        images, masks = settings.to_device(compact_images(dataset.images)), settings.to_device(compact_masks(dataset.masks))
+        images, masks = (settings.to_device(t) for t in compact_dataset(dataset))
         return _evaluate(model, images, masks, dataset.num_classes, loss_fn, settings, batch_size)
 
 
@@ -218,7 +218,8 @@ def _scored_batches(model, images, masks, settings, batch_size):
     model.eval()
     device = next(model.parameters()).device
     for start in range(0, len(images), batch_size):
-        x = expand_images(images[start:start + batch_size].to(device)).contiguous(memory_format=settings.memory_format)
+        x = expand_images(images[start:start + batch_size].to(device))
+        x = x.contiguous(memory_format=settings.memory_format)
         with settings.autocast():
             scores = model(x)
         yield scores, expand_masks(masks[start:start + batch_size].to(device))
@@ -276,11 +277,8 @@ class _Run:
         self.checkpoint = Path(checkpoint) if checkpoint is not None else None
         self.num_classes = train_set.num_classes
         self.model = model.to(settings.torch_device, memory_format=settings.memory_format)
-        self.images, self.masks, self.val_images, self.val_masks = (
-            settings.to_device(compact(t)) for compact, t in ((compact_images, train_set.images),
-                                                              (compact_masks, train_set.masks),
-                                                              (compact_images, val_set.images),
-                                                              (compact_masks, val_set.masks)))
+        self.images, self.masks = (settings.to_device(t) for t in compact_dataset(train_set))
+        self.val_images, self.val_masks = (settings.to_device(t) for t in compact_dataset(val_set))
         if config.class_weights:
             self.weights = weights if weights is not None else class_weights(train_set.masks, self.num_classes)
         else:

@@ -108,7 +108,7 @@ class Settings:
     @property
     def precision(self) -> str:
         """"fp32", "fp16" or "bf16"."""
-        return {None: "fp32", "float16": "fp16", "bfloat16": "bf16"}[self.amp_dtype]
+        return next(name for name, choice in PRECISIONS.items() if choice and choice[0] == self.amp_dtype)
 
     def describe(self) -> str:
         """One line for the start of a run, e.g. ``cuda: fp16 autocast + GradScaler, channels_last, ...``."""

@@ -7,7 +7,8 @@ from torch import nn
 
 from course.data import SegmentationDataset
 from course.train import engine
-from course.train.compact import compact_images, compact_masks, expand_images, expand_masks, megabytes
+from course.data.compact import (compact_dataset, compact_images, compact_masks, expand_images, expand_masks,
+                                 megabytes)
 from course.train.engine import TrainConfig, train
 from course.train.settings import Settings
 
@@ -26,6 +27,7 @@ def test_images_and_masks_come_back_bit_for_bit_and_other_data_stay_as_they_are(
     images, masks = compact_images(data.images), compact_masks(data.masks)
     assert (images.dtype, masks.dtype) == (torch.uint8, torch.uint8)
     assert torch.equal(expand_images(images), data.images) and torch.equal(expand_masks(masks), data.masks)
+    assert all(torch.equal(a, b) for a, b in zip(compact_dataset(data), (images, masks)))
     assert expand_images(images).dtype == torch.float32 and expand_masks(masks).dtype == torch.int64
     noisy = data.images + 1e-4  # not 8-bit: stored as it is
     assert compact_images(noisy) is noisy
@@ -43,8 +45,7 @@ def test_a_run_on_compact_data_gives_the_same_numbers(monkeypatch):
         return train(net, data, data, config, settings=Settings("cpu"), progress=False).history
 
     compact = run()
-    monkeypatch.setattr(engine, "compact_images", lambda t: t)
-    monkeypatch.setattr(engine, "compact_masks", lambda t: t)
+    monkeypatch.setattr(engine, "compact_dataset", lambda d: (d.images, d.masks))
     assert [(r.train_loss, r.val_loss, r.miou) for r in compact] == [(r.train_loss, r.val_loss, r.miou) for r in run()]
 
 
