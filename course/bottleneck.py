@@ -4,7 +4,7 @@ An encoder that halves the resolution ``depth`` times leaves the decoder a map `
 times smaller. :func:`through_bottleneck` draws the best label map such a decoder can
 hope for if it up-samples smoothly: the true label map itself, one-hot encoded, averaged
 over ``factor`` x ``factor`` blocks (all a bottleneck position can hold about its block),
-bilinearly up-sampled and turned back into labels. Thin things (poles, people) vanish,
+bilinearly up-sampled and turned back into labels. Thin things (tree trunks, people) vanish,
 corners round off: the U-Net's skip connections bring that detail back.
 """
 
@@ -24,7 +24,9 @@ __all__ = ["through_bottleneck", "bottleneck_scores", "bottleneck_figure"]
 def through_bottleneck(mask, num_classes: int, factor: int, ignore_index: int = metrics.IGNORE_INDEX) -> np.ndarray:
     """Label map (H, W) after a ``factor`` x smaller bottleneck: one-hot, average pool, bilinear up, arg-max.
 
-    H and W must be multiples of ``factor``; ignored pixels count for no class and stay ignored.
+    H and W must be multiples of ``factor``; ignored pixels count for no class, and get the class
+    the squeezed map gives them like every other pixel (so no outline of the true labels is left
+    in the result).
     """
     mask = np.asarray(mask)
     check_int("num_classes", num_classes, 1)
@@ -37,7 +39,7 @@ def through_bottleneck(mask, num_classes: int, factor: int, ignore_index: int = 
     onehot = F.one_hot(torch.where(valid, labels, 0), num_classes).permute(2, 0, 1).float() * valid
     small = F.avg_pool2d(onehot[None], factor)
     up = F.interpolate(small, scale_factor=factor, mode="bilinear", align_corners=False)[0]
-    return np.where(mask == ignore_index, ignore_index, up.argmax(0).numpy()).astype(mask.dtype)
+    return up.argmax(0).numpy().astype(mask.dtype)
 
 
 def bottleneck_scores(mask, num_classes: int, factors=(1, 2, 4, 8, 16)) -> dict[int, np.ndarray]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 
 FAST_ENV = "COURSE_FAST"
+CHECK_ENV = "COURSE_CHECK_RUNNING"  # set in the kernel of a `course check` run
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -32,6 +33,12 @@ def fast_mode() -> bool:
             f"{FAST_ENV} must be one of 1/0/true/false/yes/no/on/off or unset, got {value!r}"
         )
     return not _cuda_available()
+
+
+def grading() -> bool:
+    """True while a notebook is graded or checked: nbgrader autograde or validate (they set
+    ``NBGRADER_EXECUTION``, and so does ``course grade``) or ``course check``."""
+    return bool(os.environ.get("NBGRADER_EXECUTION") or os.environ.get(CHECK_ENV))
 
 
 def scaled(full, fast):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from . import colab, config, viz
+from . import colab, config, exercises, viz
 
 FIGURES_ENV = "COURSE_FIGURES"  # "off": figures are drawn but never rendered (course grade's kernels)
 
@@ -13,7 +13,8 @@ _ENABLE_GPU = ("No GPU in this Colab runtime. For the training lessons choose "
 
 
 def setup() -> None:
-    """Set up inline figures and the course's plotting style, and report where the notebook runs.
+    """Set up inline figures and the course's plotting style, let Run All pass exercises not yet
+    written (:func:`course.exercises.guard_visible_tests`), and report where the notebook runs.
 
     Prints the Python place (Colab or local), the torch version, the device and whether
     fast mode is on, and on Colab without a GPU says how to get one.
@@ -22,6 +23,7 @@ def setup() -> None:
 
     _inline_figures()
     _explain_errors()
+    exercises.guard_visible_tests()
     viz.use_style()
     place = "Google Colab" if colab.in_colab() else "your own machine"
     dev = config.device()

@@ -34,7 +34,6 @@ __all__ = [
     "dental_xray",
     "eczema",
     "street_scene",
-    "street_dataset",
     "SAMPLES",
     "load",
 ]
@@ -582,22 +581,6 @@ def street_scene(seed: int = 0, size: tuple[int, int] = (96, 160)) -> Sample:
         description="Synthetic stand-in for a street-level driving photo as in KITTI or "
         "Cityscapes, with a 1-pixel ignore band around cars and people.",
     )
-
-
-def street_dataset(n: int, seed: int = 0, size: tuple[int, int] = (64, 96)) -> tuple[np.ndarray, np.ndarray]:
-    """Stack ``n`` street scenes: images (n, H, W, 3) float32 and masks (n, H, W) uint8.
-
-    Image ``i`` is ``street_scene(seed + i, size)``.
-    """
-    check_int("n", n, 1)
-    h, w = _check_size(size, 48)
-    _rng(seed)  # validates the seed
-    images = np.empty((n, h, w, 3), np.float32)
-    masks = np.empty((n, h, w), np.uint8)
-    for i in range(n):
-        sample = street_scene(seed + i, (h, w))
-        images[i], masks[i] = sample.image, sample.mask
-    return images, masks
 
 
 SAMPLES = {"dental-xray": dental_xray, "eczema": eczema, "street": street_scene}

@@ -14,8 +14,8 @@ comes from two other views, each with its own function here:
 The kernel follows PyTorch: ``conv_transpose2d`` applies it unflipped (weight ``(C_in, C_out,
 kH, kW)``), ``padding`` crops ``padding`` rows and columns from each side of the full output
 and ``output_padding`` adds rows and columns at the bottom and right only. Everything is
-NumPy on one 2-D input and one 2-D kernel, except :func:`checkerboard_demo` (a PyTorch
-layer). The tests check each function against ``torch.nn.functional.conv_transpose2d``.
+NumPy on one 2-D input and one 2-D kernel, except :func:`checkerboard_demo` and
+:func:`learn_bilinear_filter` (PyTorch layers; the second is trained). The tests check each function against ``torch.nn.functional.conv_transpose2d``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,10 @@ from .arguments import as_plane, check_int, check_pair
 
 __all__ = ["output_size", "ScatterStep", "Scatter", "scatter_steps", "overlap_counts",
            "ZeroInsertion", "zero_insertion_view", "conv_matrix", "MatrixView", "matrix_view",
-           "checkerboard_strength", "checkerboard_demo"]
+           "checkerboard_strength", "checkerboard_demo", "BILINEAR_X2", "LearnedFilter", "learn_bilinear_filter"]
+
+# bilinear x2 up-sampling (align_corners=False) as a transposed convolution: kernel 4, stride 2, padding 1
+BILINEAR_X2 = np.outer([0.25, 0.75, 0.75, 0.25], [0.25, 0.75, 0.75, 0.25])
 
 
 def output_size(size: int, kernel: int, stride: int = 1, padding: int = 0,
@@ -264,6 +267,56 @@ def checkerboard_demo(seed: int = 0, size: int = 8, channels: int = 4) -> dict[s
         outputs = {name: layer(x)[0, 0].numpy().astype(np.float64) for name, layer in layers.items()}
     return {"overlap_k3s2": overlap_counts(size, 3, 2, 1, 1), "overlap_k4s2": overlap_counts(size, 4, 2, 1),
             "input": smooth, **outputs}
+
+
+@dataclass(frozen=True)
+class LearnedFilter:
+    """What :func:`learn_bilinear_filter` recorded: the kernel (4, 4) after each step of
+    ``steps`` (0: the random start), the loss of every step, and the target kernel."""
+
+    steps: tuple[int, ...]
+    kernels: np.ndarray
+    losses: np.ndarray
+    target: np.ndarray
+
+
+def learn_bilinear_filter(steps: int = 300, lr: float = 0.05, seed: int = 0, batch_size: int = 16,
+                          size: int = 12, snapshots=(0, 10, 25, 50, 300)) -> LearnedFilter:
+    """Learn a transposed convolution's filter by gradient descent, as a network learns it.
+
+    One ``ConvTranspose2d(1, 1, 4, stride=2, padding=1, bias=False)``, randomly initialised
+    after ``torch.manual_seed(seed)``, is trained with Adam for ``steps`` steps to up-sample
+    random ``size`` x ``size`` images the way bilinear interpolation does
+    (``F.interpolate(x, scale_factor=2, mode="bilinear")``). The loss is the mean squared
+    difference inside the outer ring of pixels, where interpolation repeats the edge and the
+    layer sees zero padding. Nothing tells the layer the answer, yet its filter converges to
+    :data:`BILINEAR_X2`, the one filter that does it exactly.
+    """
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+
+    _check_ints(steps=(steps, 1), batch_size=(batch_size, 1), size=(size, 3), seed=(seed, 0))
+    if not (isinstance(lr, (int, float)) and lr > 0):
+        raise ValueError(f"expected lr to be a number > 0, got {lr!r}")
+    snapshots = tuple(sorted({min(int(s), steps) for s in snapshots} | {0, steps}))
+    torch.manual_seed(seed)
+    layer = nn.ConvTranspose2d(1, 1, 4, stride=2, padding=1, bias=False)
+    optimizer = torch.optim.Adam(layer.parameters(), lr=lr)
+    generator = torch.Generator().manual_seed(seed)
+    kernels, losses = {0: layer.weight.detach()[0, 0].numpy().copy()}, []
+    for step in range(1, steps + 1):
+        x = torch.rand(batch_size, 1, size, size, generator=generator)
+        target = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+        loss = F.mse_loss(layer(x)[..., 1:-1, 1:-1], target[..., 1:-1, 1:-1])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        if step in snapshots:
+            kernels[step] = layer.weight.detach()[0, 0].numpy().copy()
+    return LearnedFilter(snapshots, np.stack([kernels[s] for s in snapshots]).astype(np.float64),
+                         np.array(losses), BILINEAR_X2.copy())
 
 
 # ---------------------------------------------------------------- helpers

@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 
 from . import colab
+from .exercises import VISIBLE_TESTS
 
 VISIBLE, HIDDEN = "-visible-tests", "-hidden-tests"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -169,6 +170,9 @@ def _check_test_source(source: str, visible: bool) -> list[str]:
     if not (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
             and isinstance(body[0].value.value, str)):
         problems.append("must start with a docstring saying what it checks")
+    elif visible and not body[0].value.value.startswith(VISIBLE_TESTS):
+        problems.append(f"its docstring must begin with {VISIBLE_TESTS!r}: that is how Run All knows to pass an "
+                        "exercise not yet written (course.exercises.guard_visible_tests)")
     problems += rules(source, visible)
     last = body[-1] if body else None
     if isinstance(last, ast.Expr) and not isinstance(last.value, (ast.Call, ast.Constant)):

@@ -6,10 +6,17 @@ import pytest
 from course import bottleneck
 
 
-def test_factor_one_keeps_the_map_and_ignore_stays():
+def test_factor_one_keeps_the_labels_and_ignored_pixels_take_their_neighbours_class():
     mask = np.random.default_rng(0).integers(0, 4, (8, 12)).astype(np.uint8)
-    mask[0, :3] = 255
-    assert np.array_equal(bottleneck.through_bottleneck(mask, 4, 1), mask)
+    mask[2:6, 2:6] = 3
+    mask[3:5, 3:5] = 255                        # an ignored hole inside class 3 (an outline in the real maps)
+    labelled = mask != 255
+    for factor in (1, 2):
+        out = bottleneck.through_bottleneck(mask, 4, factor)
+        assert not (out == 255).any(), "no ignore outline may be drawn over the squeezed map"
+        if factor == 1:
+            assert np.array_equal(out[labelled], mask[labelled])
+    assert (bottleneck.through_bottleneck(mask, 4, 2)[3:5, 3:5] == 3).all()
 
 
 def test_a_block_becomes_its_majority_class_in_its_interior():

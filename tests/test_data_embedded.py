@@ -146,7 +146,7 @@ def test_bad_options_say_what_was_expected(options, message):
 
 
 def test_unknown_names_and_splits_list_the_valid_ones():
-    with pytest.raises(ValueError, match=r"expected name to be one of \['embedded', 'oxford-pet'\], got 'voc'"):
+    with pytest.raises(ValueError, match=r"expected name to be one of \['embedded', 'streets', 'oxford-pet'\], got 'voc'"):
         data.load("voc")
     with pytest.raises(ValueError, match=r"expected split of 'embedded' to be one of \['train', 'val'\], got 'test'"):
         data.load("embedded", "test")

@@ -7,6 +7,7 @@ import pytest
 
 from course import samples as S
 from course.baselines import NearestColorClassifier
+from course.data.streets import load_streets
 
 GENERATORS = [
     ("dental-xray", S.dental_xray, S.DENTAL_CLASSES, (128, 192)),
@@ -19,7 +20,7 @@ CAR, PERSON = S.STREET_CLASSES.index("car"), S.STREET_CLASSES.index("person")
 
 @pytest.fixture(scope="module")
 def street100():
-    return S.street_dataset(100, seed=0)
+    return load_streets("train", n=100).arrays()
 
 
 def _neighbourhood_any(mask):
@@ -83,16 +84,6 @@ def test_uses_no_global_random_state(name, fn, classes, default):
     assert after == expected  # the global stream was not consumed
     np.random.seed(999)
     np.testing.assert_array_equal(fn(seed=3).image, first.image)
-
-
-def test_street_dataset_matches_street_scene():
-    images, masks = S.street_dataset(4, seed=10, size=(48, 80))
-    assert images.shape == (4, 48, 80, 3) and images.dtype == np.float32
-    assert masks.shape == (4, 48, 80) and masks.dtype == np.uint8
-    for i in range(4):
-        s = S.street_scene(10 + i, (48, 80))
-        np.testing.assert_array_equal(images[i], s.image)
-        np.testing.assert_array_equal(masks[i], s.mask)
 
 
 # --- content: classes, imbalance, ignore band -----------------------------
@@ -185,7 +176,7 @@ def test_colour_alone_is_not_enough(street100):
     images, masks = street100
     k = len(S.STREET_CLASSES)
     model = NearestColorClassifier(k).fit(images, masks)
-    test_x, test_y = S.street_dataset(30, seed=10_000)
+    test_x, test_y = load_streets("val", n=30).arrays()
     valid = test_y != S.IGNORE_INDEX
     accuracy = np.mean(model.predict(test_x)[valid] == test_y[valid])
     assert 1 / k + 0.1 < accuracy < 0.8
@@ -228,8 +219,6 @@ def test_street_minimum_size_is_48():
     S.street_scene(size=(48, 48))
     with pytest.raises(ValueError, match=r"expected .*>= 48.*got \(47, 64\)"):
         S.street_scene(size=(47, 64))
-    with pytest.raises(ValueError, match="48"):
-        S.street_dataset(2, size=(40, 64))
 
 
 @pytest.mark.parametrize("name, fn, classes, default", GENERATORS, ids=IDS)
@@ -242,9 +231,3 @@ def test_invalid_seed_raises(name, fn, classes, default, seed):
 def test_numpy_integer_seed_and_size_accepted():
     a = S.eczema(seed=np.int64(4), size=(np.int32(64), 64))
     np.testing.assert_array_equal(a.image, S.eczema(seed=4, size=(64, 64)).image)
-
-
-@pytest.mark.parametrize("n", [0, -3, 2.0, "5", None])
-def test_street_dataset_invalid_n(n):
-    with pytest.raises(ValueError, match=r"expected n .*got"):
-        S.street_dataset(n)

@@ -43,7 +43,7 @@ TRAIN, VAL = _split(48, 0), _split(23, 1, split="val")
 def test_evaluate_equals_course_metrics_on_the_concatenated_predictions():
     model = _net()
     result = evaluate(model, VAL, settings=CPU, batch_size=5)
-    pred = predict(model, VAL.images).numpy()
+    pred = predict(model, VAL.images, settings=CPU).numpy()
     cm = confusion_matrix(pred, VAL.masks.numpy(), 2)
     assert np.array_equal(result.confusion, cm)
     assert result.miou == pytest.approx(mean_iou(cm)) and result.pixel_accuracy == pytest.approx(pixel_accuracy(cm))
@@ -51,6 +51,24 @@ def test_evaluate_equals_course_metrics_on_the_concatenated_predictions():
     with torch.no_grad():
         whole = F.cross_entropy(model(VAL.images), VAL.masks, ignore_index=255).item()
     assert evaluate(model, VAL, settings=CPU, batch_size=len(VAL)).loss == pytest.approx(whole, rel=1e-5)
+
+
+def test_predict_is_the_arg_max_of_the_scores_in_any_batch_size_and_under_autocast():
+    model = _net()
+    with torch.no_grad():
+        expected = model.eval()(VAL.images).argmax(1)
+    for batch_size in (1, 5, 64):
+        labels = predict(model, VAL.images, settings=CPU, batch_size=batch_size)
+        assert labels.dtype == torch.int64 and labels.device.type == "cpu" and torch.equal(labels, expected)
+    compact = (VAL.images * 255).round().to(torch.uint8)        # how training keeps 8-bit images
+    with torch.no_grad():
+        expected_compact = model(compact.float() / 255).argmax(1)
+    assert torch.equal(predict(model, compact, settings=CPU), expected_compact)
+    bf16 = predict(model, VAL.images, settings=Settings("cpu", amp_dtype="bfloat16", channels_last=True))
+    assert (bf16 == expected).float().mean() > 0.95             # bf16 may flip a pixel near a tie, no more
+    assert predict(model, VAL.images[:0], settings=CPU).shape == (0, 8, 8)
+    with pytest.raises(ValueError, match="expected batch_size to be an int >= 1, got 0"):
+        predict(model, VAL.images, batch_size=0)
 
 
 def test_training_learns_and_records_every_epoch():
@@ -334,3 +352,14 @@ def test_checkpoints_take_about_a_tenth_of_the_time_at_most_and_the_last_epoch_i
     train(_net(), TRAIN, VAL, _config(epochs=6), settings=CPU, progress=False, checkpoint=tmp_path / "c.pt",
           clock=lambda: now[0], step=timed_step)
     assert epochs == saved and load_checkpoint(tmp_path / "c.pt")["epoch"] == 6
+
+
+def test_progress_bar_alone_prints_no_lines_and_a_bad_progress_is_refused(capsys):
+    train(_net(), TRAIN, VAL, _config(epochs=2), settings=CPU, progress=True)
+    full = capsys.readouterr()
+    assert "settings: cpu" in full.out and "epoch   2/2" in full.err + full.out
+    train(_net(), TRAIN, VAL, _config(epochs=2), settings=CPU, progress="bar")
+    bar = capsys.readouterr()
+    assert bar.out == "" and "epoch   1/2" not in bar.err and "miou=" in bar.err and "12/12" in bar.err
+    with pytest.raises(ValueError, match=r"expected progress to be True, False or 'bar', got 'lines'"):
+        train(_net(), TRAIN, VAL, _config(), settings=CPU, progress="lines")

@@ -312,3 +312,56 @@ def test_checkerboard_demo_layers_are_what_the_docstring_says():
         np.testing.assert_allclose(demo["resize_conv"], conv(upsampled)[0, 0].numpy(), atol=1e-6)
     assert demo["input"].min() >= 1 and demo["input"].max() <= 2
     np.testing.assert_array_equal(demo["overlap_k3s2"], tc.overlap_counts(8, 3, 2, 1, 1))
+
+
+def test_the_bilinear_kernel_is_bilinear_interpolation_inside_the_border():
+    import torch
+    from torch.nn import functional as F
+
+    x = torch.randn(2, 1, 7, 9, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    kernel = torch.from_numpy(tc.BILINEAR_X2)[None, None]
+    up = F.conv_transpose2d(x, kernel, stride=2, padding=1)
+    expected = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+    assert up.shape == expected.shape == (2, 1, 14, 18)
+    torch.testing.assert_close(up[..., 1:-1, 1:-1], expected[..., 1:-1, 1:-1])
+    assert not torch.allclose(up, expected), "the outer ring differs: zero padding against repeated edges"
+
+
+def test_a_transposed_convolution_learns_the_bilinear_filter_from_examples_alone():
+    import torch
+    from torch.nn import functional as F
+
+    result = tc.learn_bilinear_filter(steps=300, seed=1, snapshots=(0, 25, 300))
+    assert result.steps == (0, 25, 300) and result.kernels.shape == (3, 4, 4) and len(result.losses) == 300
+    gaps = np.abs(result.kernels - tc.BILINEAR_X2).max(axis=(1, 2))
+    assert gaps[0] > 0.2 and gaps[0] > gaps[1] > gaps[2] and gaps[2] < 1e-3
+    assert result.losses[-1] < 1e-6 * result.losses[0]
+    x = torch.rand(1, 1, 6, 6, generator=torch.Generator().manual_seed(5))     # the learned layer up-samples
+    learned = F.conv_transpose2d(x, torch.from_numpy(result.kernels[-1]).float()[None, None], stride=2, padding=1)
+    bilinear = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+    torch.testing.assert_close(learned[..., 1:-1, 1:-1], bilinear[..., 1:-1, 1:-1], atol=1e-3, rtol=0)
+    again = tc.learn_bilinear_filter(steps=300, seed=1, snapshots=(0, 25, 300))
+    np.testing.assert_array_equal(again.kernels, result.kernels)
+    assert tc.learn_bilinear_filter(steps=3, snapshots=(0, 10)).steps == (0, 3)
+
+
+@pytest.mark.parametrize("options, message", [(dict(steps=0), r"expected steps to be an int >= 1, got 0"),
+                                              (dict(lr=0), r"expected lr to be a number > 0, got 0"),
+                                              (dict(size=2), r"expected size to be an int >= 3, got 2")])
+def test_learning_the_filter_refuses_bad_settings(options, message):
+    with pytest.raises(ValueError, match=message):
+        tc.learn_bilinear_filter(**options)
+
+
+def test_the_learned_filter_figure_shows_every_snapshot_and_the_target():
+    from course.widgets.transposed_conv import learned_filter_figure
+
+    result = tc.learn_bilinear_filter(steps=40, snapshots=(0, 10, 40))
+    fig = learned_filter_figure(result)
+    titles = [ax.get_title() for ax in fig.get_axes()]
+    assert titles[:3] == [f"step {s}\nlargest gap {g:.2f}" for s, g in
+                          zip(result.steps, np.abs(result.kernels - result.target).max(axis=(1, 2)))]
+    assert titles[3] == "bilinear ×2\n(the target)"
+    target_texts = [t.get_text() for t in fig.get_axes()[3].texts]
+    assert target_texts == [f"{v:.2f}" for v in result.target.ravel()]
+    assert fig.get_axes()[4].get_yscale() == "log" and len(fig.get_axes()[4].lines[0].get_xdata()) == 40

@@ -73,6 +73,11 @@ def no_docstring(nb):
     c.source = c.source.split('"""', 2)[2]
 
 
+def visible_docstring_without_its_words(nb):
+    c = cell(nb, "mean-iou-visible-tests")
+    c.source = c.source.replace('"""Visible tests', '"""Tests', 1)
+
+
 def stale_badge(nb):
     nb.cells[0].source = nb.cells[0].source.replace("segmentation-course/", "someone-else/")
 
@@ -106,6 +111,7 @@ def marker_with_a_reason(nb):
     (seed_in_a_visible_test, "visible tests use fixed inputs"),
     (ends_with_a_value, "nbgrader would read its value as partial credit"),
     (no_docstring, "must start with a docstring"),
+    (visible_docstring_without_its_words, "its docstring must begin with 'Visible tests'"),
     (stale_badge, "run `course badges`"),
     (no_solution_markers, "solution cell 'mean-iou' lacks the ### BEGIN/END SOLUTION markers"),
     (orphan_test, "test cell 'mean-dice-visible-tests' belongs to no exercise"),

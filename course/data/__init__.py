@@ -6,6 +6,8 @@ ignore index, exposing ``num_classes`` and ``class_names`` (background first).
 
 * ``"embedded"`` (default, no download): shapes that only their outline tells apart
   (:mod:`course.data.embedded`); options ``n``, ``size`` (64), ``seed``.
+* ``"streets"`` (no download): the synthetic street scenes of lessons 01, 05 and 06
+  (:mod:`course.data.streets`); options ``n``, ``height`` (64), ``width`` (96), ``seed``.
 * ``"oxford-pet"``: the Oxford-IIIT Pet trimaps, downloaded once
   (:mod:`course.data.oxford_pet`); options ``root``, ``size`` (128), ``val_fraction``,
   ``seed``, ``download``, ``progress``; splits "train", "val", "test".
@@ -22,11 +24,14 @@ from .dataset import SegmentationDataset
 from .download import ChecksumError, DownloadError
 from .embedded import load_embedded
 from .oxford_pet import load_oxford_pet
+from .streets import load_streets
 
-__all__ = ["load", "DATASETS", "SegmentationDataset", "load_embedded", "load_oxford_pet", "augment",
+__all__ = ["load", "DATASETS", "SegmentationDataset", "load_embedded", "load_oxford_pet", "load_streets",
+           "augment",
            "random_flip", "random_rot90", "random_crop", "DownloadError", "ChecksumError"]
 
 DATASETS = {"embedded": (load_embedded, ("train", "val")),
+            "streets": (load_streets, ("train", "val")),
             "oxford-pet": (load_oxford_pet, ("train", "val", "test"))}
 
 

@@ -67,6 +67,10 @@ class SegmentationDataset(Dataset):
         return SegmentationDataset(self.images.to(device), self.masks.to(device), self.class_names,
                                    name=self.name, split=self.split, info=self.info)
 
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """NumPy copies for plotting and NumPy code: images (N, H, W, C) float32, masks (N, H, W) int64."""
+        return self.images.permute(0, 2, 3, 1).cpu().numpy(), self.masks.cpu().numpy()
+
     def class_pixel_counts(self) -> np.ndarray:
         """Labelled pixels of each class over the whole split, int64 (num_classes,)."""
         counts = torch.bincount(self.masks[self.masks != IGNORE_INDEX].flatten().cpu(),

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import nbformat
 
-from ..config import FAST_ENV
+from ..config import CHECK_ENV, FAST_ENV, grading
 from ..validate import HIDDEN, VISIBLE, is_solution_cell, is_test_cell, nbgrader_meta, up_to_last_test
 from .analysis import course_versions_used
 
-RUNNING_ENV = "COURSE_CHECK_RUNNING"
+RUNNING_ENV = CHECK_ENV
 PASSED, FAILED, NOT_ATTEMPTED = "passed", "failed", "not attempted"
 
 
@@ -233,7 +233,7 @@ def check_current_notebook(execute: bool = True, timeout: int = 600) -> None:
     """Check the notebook this kernel belongs to and print the report (the last cell of
     every lesson calls it). Does nothing but say so inside a check's own run or while
     grading, and prints (never raises) when it cannot tell which notebook is open."""
-    if os.environ.get(RUNNING_ENV) or os.environ.get("NBGRADER_EXECUTION"):
+    if grading():
         print("(this notebook is being checked or graded: the check cell skips itself)")
         return
     try:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from ..data import DATASETS, DownloadError, SegmentationDataset, load
+from ..data import DownloadError, SegmentationDataset, load
 from ..models import UNet
 from .checkpoint import CheckpointError
 from .engine import TrainConfig, TrainResult, train
@@ -43,7 +43,7 @@ _DEFAULTS = TrainConfig()
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add ``course train``'s options to ``parser``."""
-    parser.add_argument("--dataset", choices=list(DATASETS), default="embedded",
+    parser.add_argument("--dataset", choices=list(MODEL_DEFAULTS), default="embedded",
                         help="embedded (default, no download) or oxford-pet (downloaded once, ~800 MB)")
     parser.add_argument("--epochs", type=int, default=_DEFAULTS.epochs, help=f"default {_DEFAULTS.epochs}")
     parser.add_argument("--size", type=int, default=None,

@@ -40,8 +40,8 @@ from ..data.compact import compact_dataset, expand_images, expand_masks, megabyt
 from .losses import LOSSES, class_weights, make_loss
 from .settings import Settings, choose_settings
 
-__all__ = ["TrainConfig", "EpochRecord", "Evaluation", "TrainResult", "train", "train_step", "evaluate", "confusion",
-           "lr_factor", "CHECKPOINT_FORMAT"]
+__all__ = ["TrainConfig", "EpochRecord", "Evaluation", "TrainResult", "train", "train_step", "evaluate", "predict",
+           "confusion", "lr_factor", "CHECKPOINT_FORMAT"]
 
 CHECKPOINT_FORMAT = 1
 Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -213,15 +213,34 @@ def confusion(model: nn.Module, images: torch.Tensor, masks: torch.Tensor, num_c
     return cm
 
 
-def _scored_batches(model, images, masks, settings, batch_size):
-    """(scores, masks) of each batch of at most ``batch_size``, on the model's device, in eval mode."""
+@torch.no_grad()
+def predict(model: nn.Module, images: torch.Tensor, settings: Settings | None = None,
+            batch_size: int = 64) -> torch.Tensor:
+    """Label maps (N, H', W') int64 on the CPU: the arg-max class of ``model``'s scores for
+    ``images`` (N, C, H, W), batch by batch on the model's device, in eval mode, under
+    ``settings`` (default: the fastest for that device, as in training and :func:`evaluate`)."""
+    check_int("batch_size", batch_size, 1)
+    settings = settings or choose_settings(next(model.parameters()).device.type)
+    with settings.active():
+        labels = [scores.argmax(1).cpu() for scores in _scores(model, images, settings, batch_size)]
+    return torch.cat(labels) if labels else torch.zeros((0, *images.shape[2:]), dtype=torch.long)
+
+
+def _scores(model, images, settings, batch_size):
+    """The scores of each batch of at most ``batch_size`` images, on the model's device, in eval mode."""
     model.eval()
     device = next(model.parameters()).device
     for start in range(0, len(images), batch_size):
         x = expand_images(images[start:start + batch_size].to(device))
-        x = x.contiguous(memory_format=settings.memory_format)
         with settings.autocast():
-            scores = model(x)
+            scores = model(x.contiguous(memory_format=settings.memory_format))
+        yield scores
+
+
+def _scored_batches(model, images, masks, settings, batch_size):
+    """(scores, masks) of each batch of at most ``batch_size``, on the model's device, in eval mode."""
+    device = next(model.parameters()).device
+    for start, scores in zip(range(0, len(images), batch_size), _scores(model, images, settings, batch_size)):
         yield scores, expand_masks(masks[start:start + batch_size].to(device))
 
 
@@ -240,7 +259,7 @@ def train(model: nn.Module, train_set: SegmentationDataset, val_set: Segmentatio
           config: TrainConfig | None = None, *, settings: Settings | None = None,
           checkpoint: str | Path | None = None, resume: bool = False,
           callback: Callable[[EpochRecord, list[EpochRecord]], bool | None] | None = None,
-          progress: bool = True, step: Step | None = None, weights=None,
+          progress: bool | str = True, step: Step | None = None, weights=None,
           clock: Callable[[], float] = time.perf_counter) -> TrainResult:
     """Train ``model`` on ``train_set`` and evaluate it on ``val_set`` after every epoch.
 
@@ -249,7 +268,8 @@ def train(model: nn.Module, train_set: SegmentationDataset, val_set: Segmentatio
     optimizer, schedule, scaler, random generators and history), so the result equals an
     uninterrupted run with the same config. ``callback(record, history)`` runs after each
     epoch; returning True stops the run. ``progress`` shows a bar and prints the settings
-    and one line per epoch. ``step`` replaces :func:`train_step` (same signature: lesson 07
+    and one line per epoch; ``progress="bar"`` shows the bar alone (its end says the last
+    epoch's loss and mIoU). ``step`` replaces :func:`train_step` (same signature: lesson 07
     passes the student's own); ``weights`` (K,) are the class weights to use when
     ``config.class_weights`` (default: median frequency weights of ``train_set``). The model
     stays on the device, in eval mode.
@@ -259,6 +279,8 @@ def train(model: nn.Module, train_set: SegmentationDataset, val_set: Segmentatio
     _check_datasets(train_set, val_set)
     if resume and checkpoint is None:
         raise ValueError("expected a checkpoint path to resume from, got checkpoint=None")
+    if progress not in (True, False, "bar"):
+        raise ValueError(f"expected progress to be True, False or 'bar', got {progress!r}")
     if step is not None and not callable(step):
         raise ValueError(f"expected step to be a function like course.train.train_step, got {type(step).__name__}")
     weights = _check_weights(weights, train_set.num_classes, config) if weights is not None else None
@@ -307,7 +329,7 @@ class _Run:
         if resume and self.checkpoint.is_file():
             self._load(load_checkpoint(self.checkpoint))  # on the CPU: RNG states must be CPU tensors;
             # load_state_dict moves weights and optimizer state to the parameters' device
-        if self.progress:
+        if self.progress is True:
             print(f"settings: {self.settings.describe()}")
             print(f"data on {self.settings.device}: {self.data_megabytes:.0f} MB (images "
                   f"{str(self.images.dtype).removeprefix('torch.')}, masks {str(self.masks.dtype).removeprefix('torch.')})")
@@ -329,8 +351,8 @@ class _Run:
                 if self.checkpoint is not None and self._checkpoint_due():
                     self._save()
                 bar.set_postfix(loss=f"{record.train_loss:.3f}", miou=f"{record.miou:.3f}",
-                                img_s=f"{record.images_per_second:.0f}", refresh=False)
-                if self.progress:
+                                img_s=f"{record.images_per_second:.0f}", refresh=self.progress == "bar")
+                if self.progress is True:
                     bar.write(_describe(record, self.config.epochs))
                 stop = self.callback(record, list(self.history)) if self.callback is not None else None
                 if self.time_to_target is not None and self.config.stop_at_target:

@@ -14,8 +14,7 @@ from ..arguments import check_int
 from ..data import SegmentationDataset
 from ..metrics import IGNORE_INDEX, confusion_matrix, mean_iou
 from ..viz import add_legend, class_colors, colorize, draw_confusion_matrix, show_predictions
-from .engine import EpochRecord
-from .loop import predict
+from .engine import EpochRecord, predict
 
 __all__ = ["draw_history", "history_figure", "confusion_figure", "predictions_figure", "samples_figure", "image_mious",
            "worst_cases_figure", "LivePlot"]

@@ -414,6 +414,33 @@ def checkerboard_figure(seed: int = 0) -> Figure:
     return fig
 
 
+def learned_filter_figure(result: tc.LearnedFilter) -> Figure:
+    """The kernel of :func:`~course.transposed_conv.learn_bilinear_filter` at each recorded
+    step next to the target, on one colour scale with the values written in, and the loss of
+    every step (log scale) with the recorded steps marked. Display the returned figure."""
+    panels = [(kernel, f"step {step}") for step, kernel in zip(result.steps, result.kernels)]
+    panels.append((result.target, "bilinear ×2\n(the target)"))
+    limit = max(float(np.abs(k).max()) for k, _ in panels)
+    fig = Figure(figsize=(1.6 * len(panels) + 3.2, 2.7), layout="constrained")
+    left, right = fig.subfigures(1, 2, width_ratios=[1.6 * len(panels), 3.2])
+    for ax, (kernel, title) in zip(left.subplots(1, len(panels)), panels):
+        ax.imshow(kernel, cmap="coolwarm", vmin=-limit, vmax=limit)
+        for (r, c), value in np.ndenumerate(kernel):
+            ax.text(c, r, f"{value:.2f}", ha="center", va="center", fontsize=7)
+        gap = np.abs(kernel - result.target).max()
+        ax.set_title(title if kernel is result.target else f"{title}\nlargest gap {gap:.2f}", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    ax = right.subplots()
+    steps = np.arange(1, len(result.losses) + 1)
+    ax.semilogy(steps, result.losses, color="0.3")
+    marked = [s for s in result.steps if s > 0]
+    ax.semilogy(marked, result.losses[np.array(marked) - 1], "o", color="C3")
+    ax.set(xlabel="training step", ylabel="loss (mean squared error)")
+    left.suptitle("a ConvTranspose2d(1, 1, 4, stride=2, padding=1) learns its filter", fontsize=10)
+    return fig
+
+
 # ---------------------------------------------------------------------------
 # Wiring
 # ---------------------------------------------------------------------------
