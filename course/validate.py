@@ -78,20 +78,6 @@ def check_outputs(nb, path: str) -> list[str]:
     return [f"{path}: {p}" for p in problems]
 
 
-def unexpected_errors(nb, path: str) -> list[str]:
-    """Cells of an executed *student* notebook that failed although they are neither an
-    exercise nor a test: setup, prose code and widgets must always run."""
-    problems = []
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code" or is_solution_cell(cell) or is_test_cell(cell):
-            continue
-        for out in cell.get("outputs", []):
-            if out.output_type == "error":
-                first = cell.source.splitlines()[0] if cell.source else ""
-                problems.append(f"{path}: cell {index} ({first!r}) raised {out.ename}: {out.evalue}")
-    return problems
-
-
 def check_tree(root: Path) -> list[str]:
     """Static rules for every solution notebook of the course at ``root``."""
     problems = []

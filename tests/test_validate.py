@@ -157,16 +157,6 @@ def test_a_cell_showing_a_widget_must_be_marked_for_nbval():
     assert validate.check_outputs(nb, "x.ipynb") == []
 
 
-def test_only_exercise_and_test_cells_may_fail_in_the_student_version():
-    error = new_output("error", ename="NotImplementedError", evalue="", traceback=[])
-    nb = new_notebook(cells=[
-        graded("def f(): raise NotImplementedError()", [], grade=False, solution=True),
-        graded("f()", [error]),
-        new_code_cell("plot(f)", outputs=[new_output("error", ename="NameError", evalue="plot", traceback=[])]),
-    ])
-    assert validate.unexpected_errors(nb, "x.ipynb") == ["x.ipynb: cell 2 ('plot(f)') raised NameError: plot"]
-
-
 def test_up_to_last_test_keeps_everything_a_test_can_depend_on():
     test = graded('"""t."""\nassert f() == 1, "f"', [])
     cells = [new_code_cell("def f(): return 1"), test, new_code_cell("train()"), new_code_cell("check()")]
