@@ -14,14 +14,15 @@ comes from two other views, each with its own function here:
 The kernel follows PyTorch: ``conv_transpose2d`` applies it unflipped (weight ``(C_in, C_out,
 kH, kW)``), ``padding`` crops ``padding`` rows and columns from each side of the full output
 and ``output_padding`` adds rows and columns at the bottom and right only. Everything is
-NumPy on one 2-D input and one 2-D kernel, except :func:`checkerboard_demo` and
-:func:`learn_bilinear_filter` (PyTorch layers; the second is trained). The tests check each function against ``torch.nn.functional.conv_transpose2d``.
+NumPy on one 2-D input and one 2-D kernel, except the trained PyTorch layers of
+:func:`fit_bilinear`, :func:`checkerboard_demo` and :func:`learn_bilinear_filter`. The tests
+check each function against ``torch.nn.functional.conv_transpose2d``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -29,7 +30,8 @@ from .arguments import as_plane, check_int, check_pair
 
 __all__ = ["output_size", "ScatterStep", "Scatter", "scatter_steps", "overlap_counts",
            "ZeroInsertion", "zero_insertion_view", "conv_matrix", "MatrixView", "matrix_view",
-           "checkerboard_strength", "checkerboard_demo", "BILINEAR_X2", "LearnedFilter", "learn_bilinear_filter"]
+           "checkerboard_strength", "UPSAMPLERS", "upsampling_layer", "fit_bilinear", "CheckerboardDemo",
+           "checkerboard_demo", "BILINEAR_X2", "LearnedFilter", "learn_bilinear_filter"]
 
 # bilinear x2 up-sampling (align_corners=False) as a transposed convolution: kernel 4, stride 2, padding 1
 BILINEAR_X2 = np.outer([0.25, 0.75, 0.75, 0.25], [0.25, 0.75, 0.75, 0.25])
@@ -228,45 +230,109 @@ def checkerboard_strength(image, border: int = 2) -> float:
     return float(min(1.0, phases.var() / total))
 
 
-def checkerboard_demo(seed: int = 0, size: int = 8, channels: int = 4) -> dict[str, np.ndarray]:
-    """Checkerboard artifacts (Odena, Dumoulin and Olah, Distill 2016) as 2-D arrays.
+# names of the checkerboard demo's up-sampling layers, in the order they are created
+UPSAMPLERS = ("k3s2", "k4s2", "k2s2", "resize_conv")
 
-    Upsampling ``size`` -> ``2 * size`` pixels, returns
 
-    * ``overlap_k3s2``, ``overlap_k4s2``: :func:`overlap_counts` for kernel 3 (padding 1, output
-      padding 1) and kernel 4 (padding 1), stride 2: uneven vs even overlap;
-    * ``input``: a smooth image (size, size), a Gaussian bump on 1, given to every one of the
-      ``channels`` input channels;
-    * ``transposed``: ``ConvTranspose2d(channels, 1, 3, stride=2, padding=1, output_padding=1,
-      bias=False)``, initialised after ``torch.manual_seed(seed)``, applied to it: a checkerboard;
-    * ``transposed_k4s2``: the same with kernel 4, padding 1: even overlap, but the learned
-      weights can still differ between phases;
-    * ``resize_conv``: nearest-neighbour upsampling x2, then a random 3x3 ``Conv2d``
-      (padding 1, no bias): no checkerboard.
+def upsampling_layer(name: str, channels: int = 1):
+    """One of the :data:`UPSAMPLERS`, ``channels`` -> 1 channel, ×2, no bias.
 
-    The three layers are created in this order, so their weights are reproducible.
+    ``k3s2``: ``ConvTranspose2d(channels, 1, 3, stride=2, padding=1, output_padding=1)``
+    (uneven overlap); ``k4s2``: kernel 4, padding 1 (every output pixel gets 2 × 2
+    contributions); ``k2s2``: kernel 2 (exactly one); ``resize_conv``: nearest ×2, then
+    ``Conv2d(channels, 1, 3, padding=1)``.
     """
-    import torch
     from torch import nn
 
-    _check_ints(size=(size, 4), channels=(channels, 1))
+    if name == "resize_conv":
+        return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"),
+                             nn.Conv2d(channels, 1, 3, padding=1, bias=False))
+    options = {"k3s2": dict(kernel_size=3, padding=1, output_padding=1),
+               "k4s2": dict(kernel_size=4, padding=1), "k2s2": dict(kernel_size=2)}
+    if name not in options:
+        raise ValueError(f"expected one of {', '.join(UPSAMPLERS)}, got {name!r}")
+    return nn.ConvTranspose2d(channels, 1, stride=2, bias=False, **options[name])
+
+
+def fit_bilinear(layer, steps: int = 300, lr: float = 0.05, seed: int = 0, batch_size: int = 16,
+                 size: int = 12, channels: int = 1, on_step: Callable[[int], None] | None = None) -> np.ndarray:
+    """Train an ×2 up-sampling ``layer`` in place with Adam to do what bilinear interpolation does.
+
+    Each step draws ``batch_size`` random ``size`` x ``size`` images (one image given to every
+    input channel) from a generator seeded with ``seed`` and minimises the mean squared
+    difference to ``F.interpolate(x, scale_factor=2, mode="bilinear")`` inside the outer ring
+    of pixels, where interpolation repeats the edge and the layer sees zero padding.
+    ``channels`` is the layer's number of input channels. ``on_step(step)`` runs after each step. Returns the loss of every step.
+    """
+    import torch
+    from torch.nn import functional as F
+
+    _check_ints(steps=(steps, 1), batch_size=(batch_size, 1), size=(size, 3), seed=(seed, 0),
+                channels=(channels, 1))
+    if not (isinstance(lr, (int, float)) and lr > 0):
+        raise ValueError(f"expected lr to be a number > 0, got {lr!r}")
+    optimizer = torch.optim.Adam(layer.parameters(), lr=lr)
+    generator = torch.Generator().manual_seed(seed)
+    losses = []
+    for step in range(1, steps + 1):
+        x = torch.rand(batch_size, 1, size, size, generator=generator)
+        target = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+        loss = F.mse_loss(layer(x.expand(-1, channels, -1, -1))[..., 1:-1, 1:-1], target[..., 1:-1, 1:-1])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        if on_step is not None:
+            on_step(step)
+    return np.array(losses)
+
+
+@dataclass(frozen=True)
+class CheckerboardDemo:
+    """What :func:`checkerboard_demo` measured, each dict keyed by the :data:`UPSAMPLERS`: the
+    smooth ``input``, the ``overlaps`` (:func:`overlap_counts`; None for resize-convolution),
+    each layer's output at random initialisation (``initial``) and after training
+    (``trained``), and each layer's last training loss (``losses``)."""
+
+    input: np.ndarray
+    overlaps: dict[str, np.ndarray | None]
+    initial: dict[str, np.ndarray]
+    trained: dict[str, np.ndarray]
+    losses: dict[str, float]
+
+
+def checkerboard_demo(seed: int = 0, size: int = 8, channels: int = 4, steps: int = 300) -> CheckerboardDemo:
+    """Checkerboard artifacts (Odena, Dumoulin and Olah, Distill 2016), before and after training.
+
+    The input is a smooth ``size`` x ``size`` image, a Gaussian bump on 1, given to every one
+    of the ``channels`` input channels. Each of the :data:`UPSAMPLERS` (:func:`upsampling_layer`,
+    all created in that order after ``torch.manual_seed(seed)``) up-samples it ×2 with its
+    random weights, is then trained by :func:`fit_bilinear` for ``steps`` steps (data seed
+    ``seed``), and up-samples it again.
+    """
+    import torch
+
+    _check_ints(size=(size, 4), channels=(channels, 1), steps=(steps, 1))
     torch.manual_seed(seed)
+    layers = {name: upsampling_layer(name, channels) for name in UPSAMPLERS}
     rng = np.random.default_rng(seed)
     grid = np.linspace(-1, 1, size)
     yy, xx = np.meshgrid(grid, grid, indexing="ij")
     cy, cx = rng.uniform(-0.5, 0.5, 2)
     smooth = 1 + np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2))
     x = torch.as_tensor(smooth, dtype=torch.float32).expand(1, channels, size, size)
-    layers = {
-        "transposed": nn.ConvTranspose2d(channels, 1, 3, stride=2, padding=1, output_padding=1, bias=False),
-        "transposed_k4s2": nn.ConvTranspose2d(channels, 1, 4, stride=2, padding=1, bias=False),
-        "resize_conv": nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"),
-                                     nn.Conv2d(channels, 1, 3, padding=1, bias=False)),
-    }
-    with torch.no_grad():
-        outputs = {name: layer(x)[0, 0].numpy().astype(np.float64) for name, layer in layers.items()}
-    return {"overlap_k3s2": overlap_counts(size, 3, 2, 1, 1), "overlap_k4s2": overlap_counts(size, 4, 2, 1),
-            "input": smooth, **outputs}
+
+    def apply(layer) -> np.ndarray:
+        with torch.no_grad():
+            return layer(x)[0, 0].numpy().astype(np.float64)
+
+    initial = {name: apply(layer) for name, layer in layers.items()}
+    losses = {name: float(fit_bilinear(layer, steps, seed=seed, channels=channels)[-1])
+              for name, layer in layers.items()}
+    overlaps = {"k3s2": overlap_counts(size, 3, 2, 1, 1), "k4s2": overlap_counts(size, 4, 2, 1),
+                "k2s2": overlap_counts(size, 2, 2), "resize_conv": None}
+    return CheckerboardDemo(smooth, overlaps, initial, {name: apply(layer) for name, layer in layers.items()},
+                            losses)
 
 
 @dataclass(frozen=True)
@@ -285,38 +351,27 @@ def learn_bilinear_filter(steps: int = 300, lr: float = 0.05, seed: int = 0, bat
     """Learn a transposed convolution's filter by gradient descent, as a network learns it.
 
     One ``ConvTranspose2d(1, 1, 4, stride=2, padding=1, bias=False)``, randomly initialised
-    after ``torch.manual_seed(seed)``, is trained with Adam for ``steps`` steps to up-sample
-    random ``size`` x ``size`` images the way bilinear interpolation does
-    (``F.interpolate(x, scale_factor=2, mode="bilinear")``). The loss is the mean squared
-    difference inside the outer ring of pixels, where interpolation repeats the edge and the
-    layer sees zero padding. Nothing tells the layer the answer, yet its filter converges to
-    :data:`BILINEAR_X2`, the one filter that does it exactly.
+    after ``torch.manual_seed(seed)``, is trained by :func:`fit_bilinear` to up-sample random
+    images the way bilinear interpolation does. Nothing tells the layer the answer, yet its
+    filter converges to :data:`BILINEAR_X2`, the one filter that does it exactly. The kernel is
+    recorded at the ``snapshots`` steps (0: the random start; always 0 and ``steps``).
     """
     import torch
-    from torch import nn
-    from torch.nn import functional as F
 
-    _check_ints(steps=(steps, 1), batch_size=(batch_size, 1), size=(size, 3), seed=(seed, 0))
-    if not (isinstance(lr, (int, float)) and lr > 0):
-        raise ValueError(f"expected lr to be a number > 0, got {lr!r}")
+    _check_ints(steps=(steps, 1))
     snapshots = tuple(sorted({min(int(s), steps) for s in snapshots} | {0, steps}))
     torch.manual_seed(seed)
-    layer = nn.ConvTranspose2d(1, 1, 4, stride=2, padding=1, bias=False)
-    optimizer = torch.optim.Adam(layer.parameters(), lr=lr)
-    generator = torch.Generator().manual_seed(seed)
-    kernels, losses = {0: layer.weight.detach()[0, 0].numpy().copy()}, []
-    for step in range(1, steps + 1):
-        x = torch.rand(batch_size, 1, size, size, generator=generator)
-        target = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
-        loss = F.mse_loss(layer(x)[..., 1:-1, 1:-1], target[..., 1:-1, 1:-1])
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
+    layer = upsampling_layer("k4s2")
+    kernels = {}
+
+    def record(step: int) -> None:
         if step in snapshots:
             kernels[step] = layer.weight.detach()[0, 0].numpy().copy()
+
+    record(0)
+    losses = fit_bilinear(layer, steps, lr, seed, batch_size, size, on_step=record)
     return LearnedFilter(snapshots, np.stack([kernels[s] for s in snapshots]).astype(np.float64),
-                         np.array(losses), BILINEAR_X2.copy())
+                         losses, BILINEAR_X2.copy())
 
 
 # ---------------------------------------------------------------- helpers

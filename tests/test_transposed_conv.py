@@ -281,37 +281,73 @@ def test_checkerboard_strength_is_one_for_a_checkerboard_and_zero_for_flat_or_sm
         tc.checkerboard_strength(np.ones((5, 5)))
 
 
-def test_checkerboard_demo_shows_it_for_kernel_3_stride_2_and_not_for_kernel_4_or_resize_conv():
-    demo = tc.checkerboard_demo(seed=0)
-    assert {k: v.shape for k, v in demo.items()} == {
-        "overlap_k3s2": (16, 16), "overlap_k4s2": (16, 16), "input": (8, 8),
-        "transposed": (16, 16), "transposed_k4s2": (16, 16), "resize_conv": (16, 16)}
-    strength = {k: tc.checkerboard_strength(v) for k, v in demo.items()}
-    assert strength["overlap_k3s2"] == pytest.approx(1.0)
-    assert strength["overlap_k4s2"] == 0.0
-    assert strength["transposed"] > 0.5
-    assert strength["resize_conv"] < 0.1
-    for seed in range(1, 6):  # not luck of one seed
-        demo = tc.checkerboard_demo(seed)
-        assert tc.checkerboard_strength(demo["transposed"]) > 0.5
-        assert tc.checkerboard_strength(demo["resize_conv"]) < 0.25
+@pytest.fixture(scope="module")
+def demo():
+    return tc.checkerboard_demo(seed=0)
 
 
-def test_checkerboard_demo_layers_are_what_the_docstring_says():
-    demo = tc.checkerboard_demo(seed=2)
+def test_random_transposed_convolutions_paint_checkerboards_whatever_their_overlap(demo):
+    assert tuple(demo.initial) == tuple(demo.trained) == tuple(demo.losses) == tc.UPSAMPLERS
+    assert demo.input.shape == (8, 8) and all(v.shape == (16, 16) for v in demo.initial.values())
+    assert tc.checkerboard_strength(demo.overlaps["k3s2"]) == pytest.approx(1.0)
+    assert np.all(demo.overlaps["k4s2"][2:-2, 2:-2] == 4) and np.all(demo.overlaps["k2s2"] == 1)
+    assert demo.overlaps["resize_conv"] is None
+    for seed in range(4):  # not luck of one seed
+        initial = tc.checkerboard_demo(seed, steps=1).initial if seed else demo.initial
+        strength = {name: tc.checkerboard_strength(out) for name, out in initial.items()}
+        assert min(strength["k3s2"], strength["k4s2"], strength["k2s2"]) > 0.8, strength
+        assert strength["resize_conv"] < 0.1, strength
+
+
+def test_training_removes_the_checkerboard_except_a_trace_under_uneven_overlap(demo):
+    strength = {name: tc.checkerboard_strength(out) for name, out in demo.trained.items()}
+    assert strength["k3s2"] > 0.03 and max(strength["k4s2"], strength["k2s2"], strength["resize_conv"]) < 0.01
+    assert max(demo.losses["k4s2"], demo.losses["resize_conv"]) < 1e-9     # bilinear, exactly
+    assert demo.losses["k3s2"] > 1e-3 and demo.losses["k2s2"] > demo.losses["k3s2"]
+
+
+def test_checkerboard_demo_layers_are_what_the_docstrings_say():
+    result = tc.checkerboard_demo(seed=2, steps=3)
     torch.manual_seed(2)
     nn = torch.nn
-    transposed = nn.ConvTranspose2d(4, 1, 3, stride=2, padding=1, output_padding=1, bias=False)
-    transposed_k4 = nn.ConvTranspose2d(4, 1, 4, stride=2, padding=1, bias=False)
-    conv = nn.Conv2d(4, 1, 3, padding=1, bias=False)
-    x = torch.as_tensor(demo["input"], dtype=torch.float32).expand(1, 4, 8, 8)
+    layers = {"k3s2": nn.ConvTranspose2d(4, 1, 3, stride=2, padding=1, output_padding=1, bias=False),
+              "k4s2": nn.ConvTranspose2d(4, 1, 4, stride=2, padding=1, bias=False),
+              "k2s2": nn.ConvTranspose2d(4, 1, 2, stride=2, bias=False),
+              "resize_conv": nn.Conv2d(4, 1, 3, padding=1, bias=False)}
+    x = torch.as_tensor(result.input, dtype=torch.float32).expand(1, 4, 8, 8)
     with torch.no_grad():
-        np.testing.assert_allclose(demo["transposed"], transposed(x)[0, 0].numpy(), atol=1e-6)
-        np.testing.assert_allclose(demo["transposed_k4s2"], transposed_k4(x)[0, 0].numpy(), atol=1e-6)
+        for name in ("k3s2", "k4s2", "k2s2"):
+            np.testing.assert_allclose(result.initial[name], layers[name](x)[0, 0].numpy(), atol=1e-6)
         upsampled = x.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
-        np.testing.assert_allclose(demo["resize_conv"], conv(upsampled)[0, 0].numpy(), atol=1e-6)
-    assert demo["input"].min() >= 1 and demo["input"].max() <= 2
-    np.testing.assert_array_equal(demo["overlap_k3s2"], tc.overlap_counts(8, 3, 2, 1, 1))
+        np.testing.assert_allclose(result.initial["resize_conv"], layers["resize_conv"](upsampled)[0, 0].numpy(),
+                                   atol=1e-6)
+    for name, layer in layers.items():
+        if name != "resize_conv":
+            losses = tc.fit_bilinear(layer, 3, seed=2, channels=4)
+            assert losses[-1] == pytest.approx(result.losses[name], rel=1e-6)
+            with torch.no_grad():
+                np.testing.assert_allclose(result.trained[name], layer(x)[0, 0].numpy(), atol=1e-6)
+    assert result.input.min() >= 1 and result.input.max() <= 2
+    np.testing.assert_array_equal(result.overlaps["k3s2"], tc.overlap_counts(8, 3, 2, 1, 1))
+
+
+def test_fit_bilinear_matches_interpolation_and_refuses_bad_settings():
+    from torch.nn import functional as F
+
+    torch.manual_seed(0)
+    layer = tc.upsampling_layer("resize_conv", 2)
+    seen = []
+    losses = tc.fit_bilinear(layer, 300, seed=0, channels=2, on_step=seen.append)
+    assert seen == list(range(1, 301)) and losses.shape == (300,) and losses[-1] < 1e-6 * losses[0]
+    x = torch.rand(1, 1, 6, 6, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        up = layer(x.expand(-1, 2, -1, -1))
+    bilinear = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+    torch.testing.assert_close(up[..., 1:-1, 1:-1], bilinear[..., 1:-1, 1:-1], atol=1e-3, rtol=0)
+    with pytest.raises(ValueError, match=r"expected channels to be an int >= 1, got 0"):
+        tc.fit_bilinear(layer, 3, channels=0)
+    with pytest.raises(ValueError, match=r"expected one of k3s2, k4s2, k2s2, resize_conv, got 'k5s2'"):
+        tc.upsampling_layer("k5s2")
 
 
 def test_the_bilinear_kernel_is_bilinear_interpolation_inside_the_border():

@@ -261,15 +261,20 @@ def test_three_views_agree_and_show_the_zero_inserted_input_and_the_matrix():
     assert len(render_png(fig)) > 1000
 
 
-def test_checkerboard_figure_titles_give_the_strengths():
-    fig = w.checkerboard_figure(seed=0)
-    demo = tc.checkerboard_demo(seed=0)
-    titles = [ax.get_title() for ax in fig.axes]
-    assert len(titles) == 4
-    assert titles[0].endswith("checkerboard 1.00") and titles[1].endswith("checkerboard 0.00")
-    assert titles[2].endswith(f"checkerboard {tc.checkerboard_strength(demo['transposed']):.2f}")
-    np.testing.assert_array_equal(fig.axes[0].board.values["overlap"], demo["overlap_k3s2"])
-    np.testing.assert_allclose(fig.axes[3].images[0].get_array(), demo["resize_conv"])
+def test_checkerboard_figure_shows_every_layer_before_and_after_training():
+    demo = tc.checkerboard_demo(seed=0, steps=5)
+    fig = w.checkerboard_figure(demo)
+    axes = np.array(fig.axes).reshape(3, 4)
+    for column, name in zip(axes.T, tc.UPSAMPLERS):
+        for ax, image in ((column[1], demo.initial[name]), (column[2], demo.trained[name])):
+            np.testing.assert_allclose(ax.images[0].get_array(), image)
+            assert ax.get_title() == f"checkerboard {tc.checkerboard_strength(image):.2f}"
+        assert column[2].get_xlabel() == f"training loss {demo.losses[name]:.0e}"
+        assert w.CHECKERBOARD_TITLES[name] in [text.get_text() for text in column[0].texts]
+    np.testing.assert_array_equal(axes[0, 0].board.values["overlap"], demo.overlaps["k3s2"])
+    assert [ax.get_title() for ax in axes[0, :3]] == ["inside the border: 1, 2, 4", "inside the border: 4",
+                                                      "inside the border: 1"]
+    assert len(render_png(fig)) > 1000
 
 
 # ------------------------------------------------------------------ benchmark cases

@@ -384,33 +384,43 @@ def three_views_figure(x, kernel, stride: int, padding: int = 0, output_padding:
     return fig
 
 
-def checkerboard_figure(seed: int = 0) -> Figure:
-    """Overlap counts for kernel 3 vs 4 at stride 2, and a random transposed conv vs resize-conv output.
+CHECKERBOARD_TITLES = {"k3s2": "ConvTranspose2d\nkernel 3, stride 2", "k4s2": "ConvTranspose2d\nkernel 4, stride 2",
+                       "k2s2": "ConvTranspose2d\nkernel 2, stride 2",
+                       "resize_conv": "nearest ×2, then\n3×3 Conv2d (resize-conv)"}
 
-    Each panel's title gives its :func:`~course.transposed_conv.checkerboard_strength`.
-    Display the returned figure (last line of a cell).
-    """
-    demo = tc.checkerboard_demo(seed)
-    panels = [("overlap_k3s2", "overlap count\nkernel 3, stride 2"),
-              ("overlap_k4s2", "overlap count\nkernel 4, stride 2"),
-              ("transposed", "random ConvTranspose2d\nkernel 3, stride 2"),
-              ("resize_conv", "nearest upsample ×2,\nthen random 3×3 conv")]
-    fig = Figure(figsize=(8.2, 2.9))
-    axes = fig.subplots(1, 4)
-    for ax, (key, title) in zip(axes, panels):
-        image = demo[key]
-        if key.startswith("overlap"):
-            board = Board(1.9 / image.shape[1])
-            board.grid(0, 0, shade(image, 4, COUNT), 1.0, image, name="overlap", numbers=False)
-            board.draw(ax)
+
+def checkerboard_figure(demo: tc.CheckerboardDemo) -> Figure:
+    """One column per up-sampler of :func:`~course.transposed_conv.checkerboard_demo`: its
+    overlap counts, its output at random initialisation and after training, each output titled
+    with its :func:`~course.transposed_conv.checkerboard_strength`. Display the returned figure."""
+    fig = Figure(figsize=(8.4, 7.4))
+    axes = fig.subplots(3, len(tc.UPSAMPLERS))
+    rows = ("overlap count", "random weights", "after training")
+    for column, name in zip(axes.T, tc.UPSAMPLERS):
+        counts = demo.overlaps[name]
+        if counts is None:
+            column[0].text(0.5, 0.5, "every output pixel:\nthe same 9 weights on a\n3×3 window of the\nnearest-up-sampled image",
+                           ha="center", va="center", fontsize=8, transform=column[0].transAxes)
+            column[0].set_axis_off()
         else:
+            board = Board(1.9 / counts.shape[1])
+            board.grid(0, 0, shade(counts, 4, COUNT), 1.0, counts, name="overlap", numbers=False)
+            board.draw(column[0])
+            inside = ", ".join(str(v) for v in np.unique(counts[2:-2, 2:-2]))
+            column[0].set_title(f"inside the border: {inside}", fontsize=8)
+        for ax, image, when in ((column[1], demo.initial[name], "random"), (column[2], demo.trained[name], "trained")):
             ax.imshow(image, cmap="gray", interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
-        ax.set_title(f"{title}\ncheckerboard {tc.checkerboard_strength(image):.2f}", fontsize=9)
-    fig.suptitle("uneven overlap (kernel size not a multiple of the stride) paints a checkerboard\n"
+            ax.set_title(f"checkerboard {tc.checkerboard_strength(image):.2f}", fontsize=9)
+        column[2].set_xlabel(f"training loss {demo.losses[name]:.0e}", fontsize=8)
+        column[0].annotate(CHECKERBOARD_TITLES[name], (0.5, 1.22), xycoords="axes fraction", ha="center",
+                           va="bottom", fontsize=9, fontweight="bold")
+    for ax, row in zip(axes[:, 0], rows):
+        ax.annotate(row, (-0.12, 0.5), xycoords="axes fraction", rotation=90, ha="right", va="center", fontsize=9)
+    fig.suptitle("the same smooth image up-sampled ×2, before and after learning bilinear ×2\n"
                  "(checkerboard: share of the variation that repeats every 2 pixels, 0 to 1)", fontsize=10)
-    fig.subplots_adjust(left=0.01, right=0.99, top=0.68, bottom=0.03, wspace=0.12)
+    fig.subplots_adjust(left=0.05, right=0.99, top=0.84, bottom=0.05, wspace=0.15, hspace=0.35)
     return fig
 
 
