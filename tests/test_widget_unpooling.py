@@ -452,3 +452,40 @@ def test_benchmark_cases_apply_cleanly_and_redraw_each_time():
                 explorer.controls[name].value = value
             assert explorer.redraws == before + len(step)
             assert render_png(explorer.figure)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ------------------------------------------------------------------ the picture (section 4)
+
+
+def test_unpool_picture_matches_pytorch_and_keeps_each_maximum_where_it_was():
+    rng = np.random.default_rng(0)
+    image = rng.random((8, 12))
+    pictures = u.unpool_picture(image, factor=4)
+    assert list(pictures) == ["input", "max pooled", *u.METHODS]
+    x = torch.from_numpy(image.astype(np.float32))[None, None]
+    pooled, where = F.max_pool2d(x, 4, return_indices=True)
+    np.testing.assert_array_equal(pictures["max pooled"], pooled[0, 0].numpy())
+    np.testing.assert_array_equal(pictures["nearest neighbour"], np.kron(pooled[0, 0].numpy(), np.ones((4, 4))))
+    nails = pictures["bed of nails"]
+    assert np.count_nonzero(nails) == 6 and np.array_equal(nails[::4, ::4], pooled[0, 0].numpy())
+    unpooled = pictures["max unpooling"]
+    kept = unpooled != 0
+    np.testing.assert_array_equal(unpooled[kept], image.astype(np.float32)[kept])
+    assert kept.sum() == 6 and np.array_equal(np.flatnonzero(kept), np.sort(where.flatten().numpy()))
+    with pytest.raises(ValueError, match=r"expected an image whose sides are multiples of factor 4, got shape \(8, 10\)"):
+        u.unpool_picture(np.zeros((8, 10)))
+
+
+def test_picture_figure_zooms_every_panel_to_the_same_field_of_view():
+    image = np.random.default_rng(1).random((16, 24))
+    pictures = u.unpool_picture(image, factor=4)
+    fig = u.picture_figure(pictures, window=(slice(4, 12), slice(8, 20)))
+    axes = fig.axes
+    assert len(axes) == 6 and axes[0].patches[0].get_bbox().bounds == (7.5, 3.5, 12, 8)
+    np.testing.assert_array_equal(axes[1].images[0].get_array(), pictures["input"][4:12, 8:20])
+    np.testing.assert_array_equal(axes[2].images[0].get_array(), pictures["max pooled"][1:3, 2:5])
+    for ax, name in zip(axes[3:], u.METHODS):
+        np.testing.assert_array_equal(ax.images[0].get_array(), pictures[name][4:12, 8:20])
+        assert ax.get_title() == f"{name}\n(8×12 px)"
+    with pytest.raises(ValueError, match=r"expected a window whose bounds are multiples of 4"):
+        u.picture_figure(pictures, window=(slice(2, 12), slice(8, 20)))

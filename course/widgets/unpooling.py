@@ -3,8 +3,9 @@
 Compute (2-D NumPy arrays in and out, checked against ``torch.nn.functional``):
 :func:`max_pool_with_positions`, :func:`max_unpool`, :func:`nearest_unpool`,
 :func:`bed_of_nails_unpool`; :func:`unpool` gathers what the figure shows and
-:func:`compare_students` runs a student's exercise functions next to them.
-Draw: :func:`draw_unpooling`. Wiring: :func:`unpooling_explorer`.
+:func:`compare_students` runs a student's exercise functions next to them;
+:func:`unpool_picture` does all three to a picture with PyTorch's operators.
+Draw: :func:`draw_unpooling`, :func:`picture_figure`. Wiring: :func:`unpooling_explorer`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
-from ..arguments import as_plane, check_pair
+from ..arguments import as_plane, check_int, check_pair
 from .. import viz
 from .core import Explorer
 from .grid import (WRONG, box, canvas, cell_centres, draw_cells, draw_text, fit, format_number, grid_lines, label,
@@ -222,6 +223,29 @@ def random_example(seed: int, kernel_size: int = 2, stride: int | None = None) -
     return x, rng.integers(1, 10, size=pooled_shape(x.shape, k, s))
 
 
+def unpool_picture(image, factor: int = 4) -> dict[str, np.ndarray]:
+    """A grey picture (H, W) max-pooled ``factor``× and brought back by each of the
+    :data:`METHODS`, with PyTorch's own operators; H and W must be multiples of ``factor``.
+
+    Returns 2-D arrays keyed "input", "max pooled", then the methods (each H x W).
+    """
+    import torch
+    from torch.nn import functional as F
+
+    image = as_plane("image", image).astype(np.float32)
+    check_int("factor", factor, 2)
+    if image.shape[0] % factor or image.shape[1] % factor:
+        raise ValueError(f"expected an image whose sides are multiples of factor {factor}, got shape {image.shape}")
+    x = torch.from_numpy(image)[None, None]
+    pooled, positions = F.max_pool2d(x, factor, return_indices=True)
+    nails = torch.zeros_like(x)
+    nails[..., ::factor, ::factor] = pooled
+    out = {"input": x, "max pooled": pooled,
+           "nearest neighbour": F.interpolate(pooled, scale_factor=factor, mode="nearest"),
+           "bed of nails": nails, "max unpooling": F.max_unpool2d(pooled, positions, factor, output_size=x.shape[-2:])}
+    return {name: t[0, 0].numpy() for name, t in out.items()}
+
+
 def describe(result: Unpooling) -> str:
     """One sentence on what the method did, with the shapes."""
     v, o = _size(result.values.shape), _size(result.output.shape)
@@ -320,6 +344,33 @@ def draw_unpooling(result: Unpooling, students: list[tuple[str, StudentResult]] 
         slot = (_Panel(f"your {under}", above.x0, above.y0 + row, above.shape) if student.error is None
                 else _Panel(f"your {under}", above.x0, row + title, (min(lower, tallest), above.shape[1])))
         panel.student(slot, student, ids if under == "pooled" else r.source, r.block if under == "output" else None)
+    return fig
+
+
+def picture_figure(pictures: dict[str, np.ndarray], window: tuple[slice, slice]) -> Figure:
+    """The whole input with ``window`` (rows, columns) outlined, then that window zoomed in every
+    picture of :func:`unpool_picture`: the same field of view in each panel (the pooled map's
+    window is ``factor`` times smaller in pixels). Display the returned figure."""
+    from matplotlib.patches import Rectangle
+
+    rows, cols = window
+    factor = pictures["input"].shape[0] // pictures["max pooled"].shape[0]
+    if any(v is None or v % factor for v in (rows.start, rows.stop, cols.start, cols.stop)):
+        raise ValueError(f"expected a window whose bounds are multiples of {factor}, got rows {rows}, columns {cols}")
+    small = (slice(rows.start // factor, rows.stop // factor), slice(cols.start // factor, cols.stop // factor))
+    fig = Figure(figsize=(15, 2.6), layout="constrained")
+    axes = fig.subplots(1, len(pictures) + 1, width_ratios=[1.7] + [1] * len(pictures))
+    axes[0].imshow(pictures["input"], cmap="gray", vmin=0, vmax=1)
+    axes[0].add_patch(Rectangle((cols.start - 0.5, rows.start - 0.5), cols.stop - cols.start, rows.stop - rows.start,
+                                fill=False, edgecolor=viz.PALETTE[1], lw=2))
+    axes[0].set_title("input, the window outlined", fontsize=10)
+    for ax, (name, picture) in zip(axes[1:], pictures.items()):
+        ax.imshow(picture[small if name == "max pooled" else window], cmap="gray", vmin=0, vmax=1,
+                  interpolation="nearest")
+        shape = picture[small if name == "max pooled" else window].shape
+        ax.set_title(f"{name}\n({shape[0]}×{shape[1]} px)", fontsize=10)
+    for ax in axes:
+        ax.set_axis_off()
     return fig
 
 
