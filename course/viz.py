@@ -65,28 +65,25 @@ def add_legend(ax, class_names, ignore: bool = False, **kwargs) -> None:
     ax.legend(handles=handles, **kwargs)
 
 
-def draw_label_map(ax, mask, class_names, title: str = "label map") -> None:
-    """Draw a coloured label map with its legend."""
-    ax.imshow(colorize(mask, len(class_names)))
-    ax.set_title(title)
-    ax.set_axis_off()
-    add_legend(ax, class_names, ignore=bool((np.asarray(mask) == IGNORE_INDEX).any()))
+def _segmentation_row(axes, image, mask, class_names, pred=None, name: str = "") -> None:
+    """Image, label map, the prediction if given, and the overlay in ``axes``; the legend on the last."""
+    k = len(class_names)
+    panels = [(f"{name}image", np.clip(np.asarray(image), 0, 1)), ("label map (target)", colorize(mask, k))]
+    panels += [("prediction", colorize(pred, k))] if pred is not None else []
+    panels.append(("overlay", overlay(image, mask, k)))
+    for ax, (title, picture) in zip(axes, panels):
+        ax.imshow(picture)
+        ax.set_title(title)
+        ax.set_axis_off()
+    add_legend(axes[len(panels) - 1], class_names, ignore=bool((np.asarray(mask) == IGNORE_INDEX).any()))
 
 
 def show_segmentation(image, mask, class_names, title: str | None = None, pred=None) -> None:
-    """Image, label map and overlay side by side (and the prediction, if given)."""
-    panels = [("image", np.asarray(image)), ("overlay", overlay(image, mask, len(class_names)))]
-    maps = [("label map (target)", mask)] + ([("prediction", pred)] if pred is not None else [])
-    fig, axes = plt.subplots(1, len(panels) + len(maps), figsize=(3.4 * (len(panels) + len(maps)) + 1.5, 3.2))
-    for ax, (name, picture) in zip(axes, panels):
-        ax.imshow(np.clip(picture, 0, 1))
-        ax.set_title(name)
-        ax.set_axis_off()
-    for ax, (name, m) in zip(axes[len(panels):], maps):
-        ax.imshow(colorize(m, len(class_names)))
-        ax.set_title(name)
-        ax.set_axis_off()
-    add_legend(axes[-1], class_names, ignore=bool((np.asarray(mask) == IGNORE_INDEX).any()))
+    """Image, label map (and the prediction, if given) and overlay side by side, in the order of
+    :func:`show_samples`."""
+    columns = 3 + (pred is not None)
+    fig, axes = plt.subplots(1, columns, figsize=(3.4 * columns + 1.5, 3.2))
+    _segmentation_row(axes, image, mask, class_names, pred)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -118,16 +115,7 @@ def show_samples(samples) -> None:
     """One row per sample (objects with name, image, mask, class_names): image, label map, overlay."""
     fig, axes = plt.subplots(len(samples), 3, figsize=(11, 3.1 * len(samples)), squeeze=False)
     for row, s in zip(axes, samples):
-        k = len(s.class_names)
-        row[0].imshow(s.image)
-        row[0].set_title(f"{s.name}: image")
-        row[2].imshow(overlay(s.image, s.mask, k))
-        row[2].set_title("overlay")
-        draw_label_map(row[1], s.mask, s.class_names)
-        for ax in row:
-            ax.set_axis_off()
-        row[1].get_legend().remove()
-        add_legend(row[2], s.class_names, ignore=bool((s.mask == IGNORE_INDEX).any()))
+        _segmentation_row(row, s.image, s.mask, s.class_names, name=f"{s.name}: ")
     fig.tight_layout()
 
 

@@ -37,13 +37,23 @@ def test_mismatched_sizes_and_too_many_classes_are_refused():
         viz.class_colors(99)
 
 
-def test_show_segmentation_draws_image_overlay_target_and_prediction_with_a_legend():
+def test_show_segmentation_draws_image_target_prediction_and_overlay_with_a_legend():
     mask = np.array([[0, 1], [1, 255]])
     viz.show_segmentation(np.zeros((2, 2, 3)), mask, ["a", "b"], pred=np.zeros((2, 2), int), title="t")
     axes = plt.gcf().axes
-    assert [ax.get_title() for ax in axes] == ["image", "overlay", "label map (target)", "prediction"]
+    assert [ax.get_title() for ax in axes] == ["image", "label map (target)", "prediction", "overlay"]
     labels = [t.get_text() for t in axes[-1].get_legend().get_texts()]
     assert labels == ["a", "b", "ignore (255)"]
+    np.testing.assert_array_equal(axes[1].images[0].get_array(), viz.colorize(mask, 2))
+
+
+def test_show_samples_puts_the_panels_in_the_order_of_show_segmentation():
+    from course import samples
+
+    viz.show_samples([samples.load("eczema"), samples.load("street", seed=167)])
+    titles = [ax.get_title() for ax in plt.gcf().axes]
+    assert titles == ["eczema: image", "label map (target)", "overlay", "street: image", "label map (target)", "overlay"]
+    assert plt.gcf().axes[2].get_legend() is not None and plt.gcf().axes[1].get_legend() is None
 
 
 def test_confusion_matrix_figure_normalises_rows():
