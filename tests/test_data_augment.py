@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from course.data import augment, random_crop, random_flip, random_rot90
+from course.data import augment, random_crop, random_elastic, random_flip, random_rot90
 from course.metrics import IGNORE_INDEX
 
 N, H, W = 12, 10, 14
@@ -152,3 +152,34 @@ def test_bad_arguments_say_what_was_expected(call, message):
     with pytest.raises(ValueError) as error:
         call(images, masks, _generator())
     assert str(error.value) == message
+
+
+# ------------------------------------------------------------------ elastic deformation
+
+
+def test_elastic_deformation_without_displacement_changes_nothing():
+    images, masks = torch.rand(2, 3, 12, 16), torch.randint(0, 4, (2, 12, 16))
+    out, labels = random_elastic(images, masks, torch.Generator().manual_seed(0), std=0.0)
+    torch.testing.assert_close(out, images, atol=1e-5, rtol=0)
+    assert torch.equal(labels, masks) and labels.dtype == masks.dtype
+
+
+def test_elastic_deformation_moves_the_mask_with_the_image():
+    masks = torch.zeros(3, 40, 40, dtype=torch.int64)
+    masks[:, 10:30, 5:20], masks[:, 5:25, 25:35] = 1, 2          # two blocks
+    images = masks[:, None].float().repeat(1, 2, 1, 1)           # each image is its mask, as floats
+    out, labels = random_elastic(images, masks, torch.Generator().manual_seed(1), std=4.0)
+    assert not torch.equal(labels, masks), "a 4 px field moves something"
+    assert not torch.equal(labels[0], labels[1]), "each sample gets its own field"
+    inside = (out[:, 0] == out[:, 0].round())                    # pixels whose whole neighbourhood is one block
+    assert inside.float().mean() > 0.8
+    assert torch.equal(labels[inside], out[:, 0][inside].long())
+    again = random_elastic(images, masks, torch.Generator().manual_seed(1), std=4.0)
+    assert torch.equal(again[1], labels) and torch.equal(again[0], out)
+
+
+@pytest.mark.parametrize("options, message", [(dict(grid=1), r"expected grid to be an int >= 2, got 1"),
+                                              (dict(std=-1), r"expected std to be a number of pixels >= 0, got -1")])
+def test_elastic_deformation_refuses_bad_settings(options, message):
+    with pytest.raises(ValueError, match=message):
+        random_elastic(torch.rand(1, 1, 8, 8), torch.zeros(1, 8, 8, dtype=torch.int64), torch.Generator(), **options)

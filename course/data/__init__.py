@@ -12,14 +12,15 @@ ignore index, exposing ``num_classes`` and ``class_names`` (background first).
   (:mod:`course.data.oxford_pet`); options ``root``, ``size`` (128), ``val_fraction``,
   ``seed``, ``download``, ``progress``; splits "train", "val", "test".
 
-:mod:`course.data.augment` flips, rotates and crops image and mask batches together.
+:mod:`course.data.augment` flips, rotates, crops and elastically deforms image and mask batches
+together.
 """
 
 from __future__ import annotations
 
 import inspect
 
-from .augment import augment, random_crop, random_flip, random_rot90
+from .augment import augment, random_crop, random_elastic, random_flip, random_rot90
 from .dataset import SegmentationDataset
 from .download import ChecksumError, DownloadError
 from .embedded import load_embedded
@@ -28,7 +29,7 @@ from .streets import load_streets
 
 __all__ = ["load", "DATASETS", "SegmentationDataset", "load_embedded", "load_oxford_pet", "load_streets",
            "augment",
-           "random_flip", "random_rot90", "random_crop", "DownloadError", "ChecksumError"]
+           "random_flip", "random_rot90", "random_crop", "random_elastic", "DownloadError", "ChecksumError"]
 
 DATASETS = {"embedded": (load_embedded, ("train", "val")),
             "streets": (load_streets, ("train", "val")),

@@ -7,7 +7,9 @@ loop's: no copy from the host, so no synchronisation of the GPU per batch) or on
 handful of numbers per batch, copied to the batch's device: the same generator state then
 gives the same batch on CPU and GPU).
 Images and masks go through the *same* index arithmetic (flips, rotations by 90 degrees,
-crops are pure rearrangements of pixels), so a mask can never drift from its image.
+crops are pure rearrangements of pixels), so a mask can never drift from its image;
+:func:`random_elastic` moves both along one displacement field (the image interpolated, the
+mask taken from the nearest pixel).
 Pixels that a crop takes from outside the image are 0 in the image and the ignore index
 255 in the mask.
 """
@@ -16,10 +18,10 @@ from __future__ import annotations
 
 import torch
 
-from ..arguments import check_pair
+from ..arguments import check_int, check_pair
 from ..metrics import IGNORE_INDEX
 
-__all__ = ["random_flip", "random_rot90", "random_crop", "augment"]
+__all__ = ["random_flip", "random_rot90", "random_crop", "random_elastic", "augment"]
 
 
 def random_flip(images: torch.Tensor, masks: torch.Tensor, generator: torch.Generator, *,
@@ -90,6 +92,33 @@ def augment(images: torch.Tensor, masks: torch.Tensor, generator: torch.Generato
         crop = tuple(images.shape[-2:]) if crop is None else crop
         images, masks = random_crop(images, masks, crop, generator, padding=padding)
     return images, masks
+
+
+def random_elastic(images: torch.Tensor, masks: torch.Tensor, generator: torch.Generator, *,
+                   grid: int = 3, std: float = 10.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Elastic deformation as in the U-Net paper (Ronneberger et al. 2015, section 3.1).
+
+    Random displacement vectors on a coarse ``grid`` x ``grid`` grid, drawn from a Gaussian
+    with ``std`` pixels standard deviation, are interpolated bicubically to one displacement
+    per pixel; each output pixel takes the image bilinearly and the mask from the nearest pixel
+    at its displaced position. Positions outside the image reflect back into it.
+    """
+    from torch.nn import functional as F
+
+    _check_batch(images, masks, generator)
+    check_int("grid", grid, 2)
+    if isinstance(std, bool) or not isinstance(std, (int, float)) or std < 0:
+        raise ValueError(f"expected std to be a number of pixels >= 0, got {std!r}")
+    n, _, h, w = images.shape
+    coarse = _on(torch.randn(n, 2, grid, grid, generator=generator, device=generator.device), images) * std
+    shift = F.interpolate(coarse.float(), size=(h, w), mode="bicubic", align_corners=True)   # (N, 2, H, W): dy, dx
+    rows = torch.arange(h, device=images.device, dtype=torch.float32)[:, None] + shift[:, 0]
+    cols = torch.arange(w, device=images.device, dtype=torch.float32)[None, :] + shift[:, 1]
+    where = torch.stack([2 * cols / max(w - 1, 1) - 1, 2 * rows / max(h - 1, 1) - 1], dim=-1)  # (N, H, W, 2): x, y
+    options = dict(padding_mode="reflection", align_corners=True)
+    out = F.grid_sample(images.float(), where, mode="bilinear", **options).to(images.dtype)
+    labels = F.grid_sample(masks[:, None].float(), where, mode="nearest", **options)[:, 0]
+    return out, labels.round().to(masks.dtype)
 
 
 def _on(draws: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
