@@ -262,7 +262,8 @@ def fit_bilinear(layer, steps: int = 300, lr: float = 0.05, seed: int = 0, batch
     input channel) from a generator seeded with ``seed`` and minimises the mean squared
     difference to ``F.interpolate(x, scale_factor=2, mode="bilinear")`` inside the outer ring
     of pixels, where interpolation repeats the edge and the layer sees zero padding.
-    ``channels`` is the layer's number of input channels. ``on_step(step)`` runs after each step. Returns the loss of every step.
+    ``channels`` is the layer's number of input channels. ``on_step(step)`` runs after each
+    step. Returns the loss of every step.
     """
     import torch
     from torch.nn import functional as F

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from . import viz
 from .arguments import check_int
 from .data.augment import random_elastic
 
@@ -88,8 +89,6 @@ def elastic_figure(image, mask, num_classes: int, seed: int = 0, samples: int = 
     """``image`` (H, W, 3) and its ``mask`` (H, W) of ``num_classes`` classes, then ``samples`` elastic deformations of both
     (:func:`~course.data.augment.random_elastic`, 3 x 3 grid, ``std`` px), with a grid of lines
     drawn on the image so that the bending shows. Display the returned figure."""
-    from . import viz
-
     image = np.array(image, dtype=np.float32)
     image[::8] = image[:, ::8] = 1.0           # white grid lines every 8 pixels
     images = torch.from_numpy(image).permute(2, 0, 1)[None].repeat(samples, 1, 1, 1)
