@@ -288,10 +288,15 @@ def stderr_flood():
     return with_cells(solved(), "import os\nfor _ in range(200):\n    os.write(2, b'e' * 2**20)")
 
 
+FLOOD_MB = 200
+
+
 def iopub_flood():
-    """Floods the notebook's output channel faster than it is read: the grader's memory stays bounded."""
+    """Floods the notebook's output channel faster than it is read: the grader's memory stays bounded.
+    FLOOD_MB is 25 times the output the grader keeps, and small enough to send within a cell timeout
+    of a few seconds on a busy 2-core machine (1200 MB took longer than 8 s in CI)."""
     return with_cells(solved(), "from IPython.display import publish_display_data\n"
-                                "for _ in range(1200):\n    publish_display_data({'text/plain': 'y' * 2**20})")
+                                f"for _ in range({FLOOD_MB}):\n    publish_display_data({{'text/plain': 'y' * 2**20}})")
 
 
 def error_flood():
