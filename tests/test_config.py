@@ -35,6 +35,16 @@ def test_grading_is_always_fast_even_on_a_gpu_with_fast_mode_off(env):
     assert config.fast_mode() is True
 
 
+@pytest.mark.parametrize("variable, value", [("NBGRADER_EXECUTION", "autograde"), ("COURSE_CHECK_RUNNING", "1")])
+def test_graded_is_the_size_while_grading_or_checking_and_only_when_given(env, variable, value):
+    env.setenv("COURSE_FAST", "1")
+    assert config.scaled(full=30, fast=10, graded=1) == 10
+    env.setenv(variable, value)
+    assert config.scaled(full=30, fast=10, graded=1) == 1
+    assert config.scaled(full=30, fast=10, graded=None) is None   # None is a value, not "not given"
+    assert config.scaled(full=30, fast=10) == 10
+
+
 def test_a_typo_in_the_switch_is_an_error_not_a_silent_default(env):
     env.setenv("COURSE_FAST", "fats")
     with pytest.raises(ValueError, match=r"COURSE_FAST must be one of .* got 'fats'"):
