@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from ..arguments import check_int
+from ..files import atomic_open
 from ..metrics import IGNORE_INDEX
 from .compact import expand_images, expand_masks
 from .dataset import SegmentationDataset
@@ -164,10 +165,8 @@ def _preprocessed(root, listing: str, size: int, download_missing: bool, progres
     data = {"listed": listed, "names": [name for name, _ in kept],
             "skipped": [name for name, pair in zip(listed, decoded) if pair is None],
             "images": torch.from_numpy(images), "masks": torch.from_numpy(masks)}
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    temporary = cache.with_name(f".{cache.name}.{os.getpid()}.part")
-    torch.save(data, temporary)
-    os.replace(temporary, cache)
+    with atomic_open(cache) as file:
+        torch.save(data, file)
     return data
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import nbformat
 
+from ..files import atomic_write
 from ..validate import HIDDEN, VISIBLE, up_to_last_test
 from ..workspace import RELEASE, _put_python_scripts_on_path, load_config
 from .analysis import analyse, repair
@@ -230,8 +231,7 @@ def job(spec_path: str, log_path: str) -> None:
     result = run(spec)
     result["seconds"] = round(time.monotonic() - started, 2)
     result["max_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # this worker's peak
-    (staging / "result.json.tmp").write_text(json.dumps(result))
-    os.replace(staging / "result.json.tmp", staging / "result.json")
+    atomic_write(staging / "result.json", json.dumps(result))
 
 
 def main(argv: list[str]) -> int:

@@ -21,8 +21,9 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..files import atomic_write
 from .outcome import Status
-from .report import atomic_write, read_csv
+from .report import read_csv
 
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 MOODLE_COLUMNS = ("Identifier", "Full name", "Grade", "Maximum Grade", "Last modified (grade)", "Feedback comments")

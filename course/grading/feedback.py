@@ -54,7 +54,7 @@ def page(record: dict, notebooks: list = ()) -> str:
 def write(folder: Path, record: dict, autograded: Path | None) -> None:
     """Write the feedback page of ``record`` into ``folder`` (``<lesson>.html``), from the
     autograded notebooks in ``autograded`` when there are any."""
-    from .report import atomic_write
+    from ..files import atomic_write
 
     notebooks = [nbformat.read(p, as_version=4) for p in sorted(autograded.glob("*.ipynb"))] \
         if autograded is not None and autograded.is_dir() else []

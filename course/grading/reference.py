@@ -22,6 +22,7 @@ import nbformat
 from .. import __version__
 from ..checks import SEED_ENV
 from ..compare import compare, message
+from ..files import atomic_write
 from ..observations import encode
 from ..validate import is_test_cell, nbgrader_meta, up_to_last_test
 from .probe import reference_source
@@ -101,8 +102,5 @@ def references(notebook_path: Path, tests: dict[str, str], seed: str, cache: Pat
         return json.loads(path.read_text())
     result = run(nbformat.read(notebook_path, as_version=4), notebook_path.parent, tests, seed, timeout)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(result))
-        os.replace(tmp, path)
+        atomic_write(path, json.dumps(result))
     return result

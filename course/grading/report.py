@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from pathlib import Path
+
+from ..files import atomic_write
 
 COLUMNS = ("student_id", "student_name", "lesson", "score", "max_score", "status", "message", "notes", "exercises",
            "submission_sha256", "graded_at", "source", "lms")
@@ -38,9 +39,5 @@ def _row(record: dict) -> dict:
             "notes": "; ".join(record.get("notes", [])), "exercises": exercises}
 
 
-def atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 

@@ -31,12 +31,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..arguments import check_int
+from ..files import atomic_write
 from ..workspace import SOURCE
 from . import autograde, feedback, reference
 from . import lessons as lessons_module
 from .autograde import exercise_of, gradebook_cells
 from .outcome import Finding, Status, status_from
-from .report import atomic_write, write_csv
+from .report import write_csv
 from .sandbox import SANDBOX_UID_BASE, Limits, bwrap_path
 from .submissions import Submission, ZipLimits, discover
 
