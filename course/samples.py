@@ -24,6 +24,7 @@ import numpy as np
 
 from .arguments import check_int, is_int
 from .drawing import pixel_grid, polygon_mask, value_noise
+from .metrics import IGNORE_INDEX
 
 __all__ = [
     "IGNORE_INDEX",
@@ -38,7 +39,6 @@ __all__ = [
     "load",
 ]
 
-IGNORE_INDEX = 255
 
 DENTAL_CLASSES = ("background", "enamel", "dentin", "pulp", "caries")
 ECZEMA_CLASSES = ("background", "healthy skin", "eczema")

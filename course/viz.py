@@ -35,13 +35,16 @@ def class_colors(num_classes: int) -> np.ndarray:
 
 
 def colorize(mask, num_classes: int, ignore_index: int = IGNORE_INDEX) -> np.ndarray:
-    """Label map (H, W) to an RGB image (H, W, 3); ignored pixels are white."""
+    """Label map (H, W) to an RGB image (H, W, 3); pixels equal to ``ignore_index`` are white."""
     mask = np.asarray(mask)
-    lut = np.tile(np.array(to_rgb(IGNORE_COLOR)), (256, 1))
-    lut[:num_classes] = class_colors(num_classes)
-    if mask.min() < 0 or mask.max() > 255:
-        raise ValueError(f"a label map holds ids in [0, 255], got values {mask.min()}..{mask.max()}")
-    return lut[mask.astype(np.int64)]
+    ignored = mask == ignore_index
+    ids = mask[~ignored]
+    if ids.size and (ids.min() < 0 or ids.max() >= num_classes):
+        raise ValueError(f"expected class ids 0..{num_classes - 1} or the ignore index {ignore_index} in the label "
+                         f"map, got values {ids.min()}..{ids.max()}")
+    colours = class_colors(num_classes)[np.where(ignored, 0, mask).astype(np.int64)]
+    colours[ignored] = to_rgb(IGNORE_COLOR)
+    return colours
 
 
 def overlay(image, mask, num_classes: int, alpha: float = 0.5,

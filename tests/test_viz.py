@@ -17,6 +17,18 @@ def test_each_class_gets_its_palette_colour_and_ignore_is_white():
     np.testing.assert_allclose(rgb[1, 1], [1, 1, 1])
 
 
+def test_colorize_honours_its_ignore_index_and_rejects_ids_outside_the_classes():
+    mask = np.array([[0, -1], [1, 1]])
+    rgb = viz.colorize(mask, 2, ignore_index=-1)
+    np.testing.assert_allclose(rgb[0, 1], [1, 1, 1])
+    np.testing.assert_allclose(rgb[1, 1], to_rgb(viz.PALETTE[1]))
+    with pytest.raises(ValueError, match=r"expected class ids 0..1 or the ignore index 255 in the label map, "
+                                         r"got values 0..2"):
+        viz.colorize(np.array([[0, 2], [255, 1]]), 2)
+    with pytest.raises(ValueError, match="got values -1..1"):
+        viz.colorize(mask, 2)                                        # -1 is no class when 255 is ignored
+
+
 def test_palette_colours_are_distinct():
     colours = viz.class_colors(len(viz.PALETTE))
     distances = np.linalg.norm(colours[:, None] - colours[None], axis=-1)
