@@ -1,6 +1,7 @@
 # The two commands of the README. Both create the environment in .venv on first use.
 #   make lab    set everything up and open the course in JupyterLab
 #   make test   set everything up and run the whole test suite (what CI runs)
+#   make test-fast the unit tests and the lint only (no notebooks, no browser): the loop while editing
 #   make pictures  redo the README's lesson pictures (docs/images/) from the browser tests
 
 PYTHON ?= python3
@@ -12,12 +13,18 @@ STAMP  := $(VENV)/.installed
 # Jupyter refuses to run as root (containers, cloud machines) unless told to.
 AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test pictures
+.PHONY: lab test test-fast lint pictures
 lab: $(STAMP)
 	$(BIN)/jupyter lab $(AS_ROOT) lessons/
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest
+
+test-fast: lint
+	$(BIN)/python -m pytest tests -m "not notebook" --ignore=tests/browser
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 pictures: $(STAMP)
 	$(BIN)/python tools/readme_pictures.py --browser

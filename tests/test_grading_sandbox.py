@@ -14,7 +14,8 @@ pytestmark = pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not 
 UID = SANDBOX_UID_BASE + 7 if os.geteuid() == 0 else -1
 
 
-def sandboxed(tmp_path, code: str, limits: Limits = Limits(), env=None):
+def sandboxed(tmp_path, code: str, limits: Limits | None = None, env=None):
+    limits = limits or Limits()
     connection = tmp_path / "kernel.json"
     connection.write_text("{}")
     command = bwrap_command(limited([sys.executable, "-c", code], limits, UID), connection_file=connection,

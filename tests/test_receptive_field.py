@@ -222,7 +222,7 @@ def test_gradient_support_equals_the_window_wherever_the_window_is_inside_the_im
     """Random stacks of convolutions and pools (kernels, strides, paddings, dilations) whose
     windows have no holes; every output pixel whose window lies inside the input."""
     checked = 0
-    for rng, model, size, (out_h, out_w) in _random_cases(0, 150):
+    for rng, model, size, (out_h, _) in _random_cases(0, 150):
         field = receptive_field(model)
         inside = [i for i in range(out_h) if field.window(i)[0] >= 0 and field.window(i)[1] < size]
         if not inside or not _gap_free(receptive_field_table(model)):

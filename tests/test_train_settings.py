@@ -58,7 +58,7 @@ def test_a_precision_override_runs_the_t4s_path_anywhere(monkeypatch):
 def test_cpu_settings_follow_native_bf16_support(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     for native in (True, False):
-        monkeypatch.setattr(settings_module, "_cpu_has_native_bf16", lambda: native)
+        monkeypatch.setattr(settings_module, "_cpu_has_native_bf16", lambda native=native: native)
         s = choose_settings("auto")
         assert s.device == "cpu" and s.amp_dtype == ("bfloat16" if native else None)
         assert not (s.grad_scaler or s.cudnn_benchmark or s.pin_memory) and s.channels_last

@@ -18,7 +18,7 @@ def test_batch_is_a_fresh_copy_of_one_channel():
 
 def test_numpy_torch_and_lists_are_compared_cell_by_cell():
     for got in (batch(PLANE), torch.tensor(batch(PLANE), requires_grad=True), batch(PLANE).tolist()):
-        result = run_student(lambda: got, expected=PLANE, name="f")
+        result = run_student(lambda got=got: got, expected=PLANE, name="f")
         assert (result.name, result.error, result.message) == ("f", None, "matches")
         np.testing.assert_array_equal(result.output, PLANE)
         assert not result.differ.any()

@@ -48,9 +48,9 @@ def layer_specs(num_layers: int, kernel: int, downsampling: str = "none", every:
     """
     if downsampling not in DOWNSAMPLING:
         raise ValueError(f"expected downsampling to be one of {DOWNSAMPLING}, got {downsampling!r}")
-    for label, value in (("num_layers", num_layers), ("kernel", kernel), ("every", every)):
+    for name, value in (("num_layers", num_layers), ("kernel", kernel), ("every", every)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"expected {label} to be an int >= 1, got {value!r}")
+            raise ValueError(f"expected {name} to be an int >= 1, got {value!r}")
     if kernel % 2 == 0:
         raise ValueError(f"expected an odd kernel (the stack pads 'same'), got {kernel}")
     dilations = [dilation] * num_layers if isinstance(dilation, int) else list(dilation)
@@ -161,12 +161,12 @@ def growth_curves(max_depth: int = 16, kernel: int = 3) -> dict[str, list[int]]:
         "dilated convs (dilation 1, 2, 4, ...)": dict(dilation=[2 ** i for i in range(max_depth)]),
     }
     curves = {}
-    for label, options in stacks.items():
+    for name, options in stacks.items():
         specs = layer_specs(max_depth, kernel, **options)
         convs = [i for i, spec in enumerate(specs) if spec[0].startswith("conv")]
         # r after the n-th convolution and the pooling that follows it, if any
         ends = [(convs[n + 1] if n + 1 < len(convs) else len(specs)) for n in range(len(convs))]
-        curves[label] = [receptive_field([spec[1:] for spec in specs[:end]]).size for end in ends]
+        curves[name] = [receptive_field([spec[1:] for spec in specs[:end]]).size for end in ends]
     return curves
 
 
@@ -275,8 +275,8 @@ def receptive_field_growth_figure(max_depth: int = 16, kernel: int = 3, input_si
     fig = Figure(figsize=(7, 3.8), layout="tight")
     ax = fig.add_subplot()
     depth = np.arange(1, max_depth + 1)
-    for (label, sizes), colour, marker, lift in zip(curves.items(), colours, "osD^", (0, 4, -4, 0)):
-        ax.plot(depth, sizes, marker=marker, ms=4, color=colour, label=label)
+    for (name, sizes), colour, marker, lift in zip(curves.items(), colours, "osD^", (0, 4, -4, 0)):
+        ax.plot(depth, sizes, marker=marker, ms=4, color=colour, label=name)
         ax.annotate(f"{sizes[-1]:,}", (max_depth, sizes[-1]), xytext=(6, lift), textcoords="offset points",
                     va="center", fontsize=8, color=colour)
     ax.set_xlim(0.5, max_depth + 1.5)

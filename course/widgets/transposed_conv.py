@@ -408,7 +408,7 @@ def checkerboard_figure(demo: tc.CheckerboardDemo) -> Figure:
             board.draw(column[0])
             inside = ", ".join(str(v) for v in np.unique(counts[2:-2, 2:-2]))
             column[0].set_title(f"inside the border: {inside}", fontsize=8)
-        for ax, image, when in ((column[1], demo.initial[name], "random"), (column[2], demo.trained[name], "trained")):
+        for ax, image in ((column[1], demo.initial[name]), (column[2], demo.trained[name])):
             ax.imshow(image, cmap="gray", interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])

@@ -315,8 +315,8 @@ def draw_unpooling(result: Unpooling, students: list[tuple[str, StudentResult]] 
     cell = min((_FIG_W - 2 * _MARGIN - _GAP * (len(grids) - 1)) / sum(cols), _GRID_H / tallest, _CELL)
     gap, title, margin = _GAP / cell, _TITLE / cell, _MARGIN / cell
     panels, x = {}, 0.0
-    for label, grid in grids.items():
-        panels[label] = _Panel(label, x, title + (tallest - grid.shape[0]) / 2, grid.shape)
+    for name, grid in grids.items():
+        panels[name] = _Panel(name, x, title + (tallest - grid.shape[0]) / 2, grid.shape)
         x += grid.shape[1] + gap
     row = title + tallest + 0.15 / cell  # the student's row starts this far below the reference row
     lower = tallest if any(s.error is None for _, s in students) else 0.9 / cell  # an error needs less room
