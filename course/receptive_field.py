@@ -26,7 +26,6 @@ with copies of input pixels, which the calculator does not follow.
 from __future__ import annotations
 
 import copy
-import math
 from dataclasses import dataclass
 from typing import Iterator, NamedTuple, Sequence
 
@@ -36,6 +35,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .arguments import check_int, check_pair, is_int
+from .geometry import sliding_length
 
 __all__ = [
     "ReceptiveField", "LayerField", "GradientProbe", "SKIPPED", "receptive_field", "receptive_field_table",
@@ -312,10 +312,7 @@ def _out_length(layer: _Layer, n: int, source: str) -> int:
         raise ValueError(f"layer {layer.name} gets a feature map of size {n}, too small for its "
                          f"{layer.dilation * (layer.kernel - 1) + 1}-pixel window with padding {layer.padding}: "
                          f"{source} is too small for this network")
-    if not layer.ceil_mode:
-        return span // layer.stride + 1
-    out = math.ceil(span / layer.stride) + 1
-    return out - 1 if (out - 1) * layer.stride >= n + layer.padding else out
+    return sliding_length(n, layer.kernel, layer.stride, layer.padding, layer.dilation, layer.ceil_mode)
 
 
 # --- the gradient probe ---------------------------------------------------------------

@@ -27,37 +27,15 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from .arguments import as_plane, check_int, check_pair
+from .geometry import conv_transpose_output_size, sliding_length
 
-__all__ = ["output_size", "ScatterStep", "Scatter", "scatter_steps", "overlap_counts",
+__all__ = ["ScatterStep", "Scatter", "scatter_steps", "overlap_counts",
            "ZeroInsertion", "zero_insertion_view", "conv_matrix", "MatrixView", "matrix_view",
            "checkerboard_strength", "UPSAMPLERS", "upsampling_layer", "fit_bilinear", "CheckerboardDemo",
            "checkerboard_demo", "BILINEAR_X2", "LearnedFilter", "learn_bilinear_filter"]
 
 # bilinear x2 up-sampling (align_corners=False) as a transposed convolution: kernel 4, stride 2, padding 1
 BILINEAR_X2 = np.outer([0.25, 0.75, 0.75, 0.25], [0.25, 0.75, 0.75, 0.25])
-
-
-def output_size(size: int, kernel: int, stride: int = 1, padding: int = 0,
-                output_padding: int = 0, dilation: int = 1) -> int:
-    """Output length of a transposed convolution along one axis.
-
-    ``(size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1``,
-    the formula of ``torch.nn.ConvTranspose2d``. ``output_padding`` must be smaller than
-    ``stride``: it only picks among the sizes a stride-``s`` convolution maps to the same size
-    (PyTorch also accepts it below ``dilation``; this course keeps to the stride).
-    """
-    _check_ints(size=(size, 1), kernel=(kernel, 1), stride=(stride, 1), padding=(padding, 0),
-                output_padding=(output_padding, 0), dilation=(dilation, 1))
-    if output_padding >= stride:
-        raise ValueError(f"output_padding must be smaller than stride: expected output_padding "
-                         f"< {stride}, got output_padding={output_padding}")
-    out = (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
-    if out < 1:
-        raise ValueError(f"the output would be empty: (size - 1) * stride - 2 * padding + dilation * "
-                         f"(kernel - 1) + output_padding + 1 = ({size} - 1) * {stride} - 2 * {padding} + "
-                         f"{dilation} * ({kernel} - 1) + {output_padding} + 1 = {out}, expected at least 1 "
-                         f"(use less padding)")
-    return out
 
 
 @dataclass(frozen=True)
@@ -173,7 +151,7 @@ def conv_matrix(in_shape, kernel, stride: int = 1, padding: int = 0) -> np.ndarr
     in_shape, kernel = check_pair("in_shape", in_shape), as_plane("kernel", kernel)
     _check_ints(stride=(stride, 1), padding=(padding, 0))
     (h, w), (kh, kw) = in_shape, kernel.shape
-    out_h, out_w = (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
+    out_h, out_w = sliding_length(h, kh, stride, padding), sliding_length(w, kw, stride, padding)
     if out_h < 1 or out_w < 1:
         raise ValueError(f"the kernel {kernel.shape} does not fit the padded input: expected kernel rows <= "
                          f"{h + 2 * padding} and columns <= {w + 2 * padding}, got {kh} and {kw}")
@@ -380,7 +358,7 @@ def learn_bilinear_filter(steps: int = 300, lr: float = 0.05, seed: int = 0, bat
 
 def _shapes(in_shape, k_shape, stride, padding, output_padding):
     """Output shape, full (uncropped) shape and the crop from full to output; validates every parameter."""
-    out = tuple(output_size(n, k, stride, padding, output_padding) for n, k in zip(in_shape, k_shape))
+    out = tuple(conv_transpose_output_size(n, k, stride, padding, output_padding) for n, k in zip(in_shape, k_shape))
     full = tuple((n - 1) * stride + k + output_padding for n, k in zip(in_shape, k_shape))
     return out, full, tuple(slice(padding, padding + o) for o in out)
 

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from course import transposed_conv as tc
+from course.geometry import conv_transpose_output_size
 
 # (H, W), (kH, kW), stride, padding, output_padding: the edge cases
 EDGE_CASES = [
@@ -38,7 +39,7 @@ def random_cases(count: int, seed: int = 0):
         output_padding = int(rng.integers(0, stride))
         try:
             for n, k in ((h, kh), (w, kw)):
-                tc.output_size(n, k, stride, padding, output_padding)
+                conv_transpose_output_size(n, k, stride, padding, output_padding)
         except ValueError:
             continue
         yield rng.normal(size=(h, w)), rng.normal(size=(kh, kw)), stride, padding, output_padding
@@ -64,28 +65,28 @@ def test_output_size_is_the_shape_torch_produces():
                                         output_padding, dilation).shape[0]
         except RuntimeError:  # torch refuses an empty output: so must we
             with pytest.raises(ValueError, match="the output would be empty"):
-                tc.output_size(size, kernel, stride, padding, output_padding, dilation)
+                conv_transpose_output_size(size, kernel, stride, padding, output_padding, dilation)
             continue
-        assert tc.output_size(size, kernel, stride, padding, output_padding, dilation) == expected
+        assert conv_transpose_output_size(size, kernel, stride, padding, output_padding, dilation) == expected
 
 
 def test_output_size_of_the_lecture_example():
-    assert tc.output_size(2, 3, stride=2) == 5
-    assert tc.output_size(4, 3, stride=2, padding=1, output_padding=1) == 8  # exactly 2x
+    assert conv_transpose_output_size(2, 3, stride=2) == 5
+    assert conv_transpose_output_size(4, 3, stride=2, padding=1, output_padding=1) == 8  # exactly 2x
 
 
 def test_output_size_refuses_impossible_parameters():
     with pytest.raises(ValueError, match=r"expected output_padding < 2, got output_padding=2"):
-        tc.output_size(3, 3, stride=2, output_padding=2)
+        conv_transpose_output_size(3, 3, stride=2, output_padding=2)
     empty = r"\(2 - 1\) \* 1 - 2 \* 2 \+ 1 \* \(2 - 1\) \+ 0 \+ 1 = -1, expected at least 1"
     with pytest.raises(ValueError, match=empty):
-        tc.output_size(2, 2, stride=1, padding=2)
+        conv_transpose_output_size(2, 2, stride=1, padding=2)
     with pytest.raises(ValueError, match=r"expected stride to be an int >= 1, got 0"):
-        tc.output_size(3, 3, stride=0)
+        conv_transpose_output_size(3, 3, stride=0)
     with pytest.raises(ValueError, match=r"expected padding to be an int >= 0, got -1"):
-        tc.output_size(3, 3, padding=-1)
+        conv_transpose_output_size(3, 3, padding=-1)
     with pytest.raises(ValueError, match=r"expected size to be an int >= 1, got 2.5"):
-        tc.output_size(2.5, 3)
+        conv_transpose_output_size(2.5, 3)
 
 
 # ------------------------------------------------------------------ view 1: scatter-add

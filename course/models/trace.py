@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..arguments import check_choice, check_int, check_pair
+from ..geometry import sliding_length
 from .encoder_decoder import DOWNSAMPLINGS, UPSAMPLINGS as ED_UPSAMPLINGS
 from .sizes import PADDINGS
 from .unet import UPSAMPLINGS as UNET_UPSAMPLINGS
@@ -160,7 +161,7 @@ def _slide(windows: np.ndarray, kernel: int, stride: int, pad: int) -> np.ndarra
     """Windows after a kernel/stride/padding layer: output o joins inputs o*stride - pad + [0, kernel)
     that exist (padding sees no input pixel)."""
     n = len(windows)
-    out = max((n + 2 * pad - kernel) // stride + 1, 0)
+    out = max(sliding_length(n, kernel, stride, pad), 0)
     first = np.arange(out) * stride - pad
     lo = np.clip(first, 0, n - 1)
     hi = np.clip(first + kernel - 1, 0, n - 1)

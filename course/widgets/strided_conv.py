@@ -1,7 +1,8 @@
 """Strided convolution explorer: where the filter sits in the input for every output position.
 
-Compute (pure): :func:`conv_output_size`, :func:`conv_positions`, :func:`conv_taps` and
-:func:`output_size_formula` along one axis, as ``torch.nn.functional.conv2d`` counts them.
+Compute (pure): :func:`conv_positions`, :func:`conv_taps` and
+:func:`output_size_formula` along one axis, as ``torch.nn.functional.conv2d`` counts them
+(the size itself: :func:`course.geometry.conv_output_size`).
 Draw: :func:`draw_strided_conv`, with the shared grid drawing of :mod:`course.widgets.grid`.
 Wiring: :func:`strided_conv_explorer`.
 """
@@ -14,6 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
 from ..arguments import check_int
+from ..geometry import conv_output_size, sliding_length
 from .. import viz
 from .core import Explorer, slider
 from .grid import HIGHLIGHT, PADDING, box, canvas, draw_cells, draw_text, label, message_figure, tint
@@ -30,22 +32,6 @@ def _check_geometry(size, kernel, stride, padding, dilation) -> tuple[int, int, 
     return (check_int("size", size, 1), check_int("kernel", kernel, 1),
             check_int("stride", stride, 1), check_int("padding", padding, 0),
             check_int("dilation", dilation, 1))
-
-
-def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0,
-                     dilation: int = 1) -> int:
-    """Outputs along one axis: ``floor((size + 2p - d(k - 1) - 1) / s) + 1``, as conv2d computes.
-
-    Raises ValueError when the (dilated) kernel is wider than the padded input.
-    """
-    size, kernel, stride, padding, dilation = _check_geometry(size, kernel, stride, padding, dilation)
-    span = dilation * (kernel - 1) + 1
-    if span > size + 2 * padding:
-        raise ValueError(
-            f"kernel {kernel} (dilation {dilation}, spanning {span} inputs) does not fit an input of "
-            f"size {size} with padding {padding}: expected dilation * (kernel - 1) + 1 <= "
-            f"size + 2 * padding, got {span} > {size + 2 * padding}")
-    return (size + 2 * padding - span) // stride + 1
 
 
 def conv_positions(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> np.ndarray:
@@ -76,7 +62,7 @@ def output_size_formula(size: int, kernel: int, stride: int = 1, padding: int = 
     symbols = name + (" + 2p" if padding else "") + (" - k" if dilation == 1 else " - d(k - 1) - 1")
     numbers = f"{size}" + (f" + 2*{padding}" if padding else "") + (
         f" - {kernel}" if dilation == 1 else f" - {dilation}*({kernel} - 1) - 1")
-    value = (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+    value = sliding_length(size, kernel, stride, padding, dilation)
     text = f"floor(({symbols}) / s) + 1 = floor(({numbers}) / {stride}) + 1 = {value}"
     if value <= 0:
         text += " (the kernel does not fit: no output)"

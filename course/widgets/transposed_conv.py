@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 
 from .. import transposed_conv as tc
 from .. import viz
+from ..geometry import conv_transpose_output_size, transposed_length
 from .core import Explorer, slider
 from .grid import (HIGHLIGHT, PADDING, WRONG, box, canvas, cell_centres, digit_extent, draw_cells, draw_text,
                    extents, fit, format_number, label, message_figure, shade, tint, wrap)
@@ -54,7 +55,7 @@ def demo_values(rows: int, cols: int) -> np.ndarray:
 
 def size_formula(size: int, kernel: int, stride: int, padding: int, output_padding: int) -> str:
     """``(n - 1)·s - 2p + k + output_padding`` with the numbers filled in and its value (never raises)."""
-    value = (size - 1) * stride - 2 * padding + kernel + output_padding
+    value = transposed_length(size, kernel, stride, padding, output_padding)
     return (f"(input − 1)·stride − 2·padding + kernel + output padding = "
             f"({size} − 1)·{stride} − 2·{padding} + {kernel} + {output_padding} = {value}")
 
@@ -478,7 +479,7 @@ def transposed_conv_stepper(student_fn: StudentFn | None = None) -> Explorer:
         step = controls["step"].value
         formula = f"<b>output size</b> = {size_formula(input_size, kernel, stride, padding, output_padding)}"
         try:
-            tc.output_size(input_size, kernel, stride, padding, output_padding)
+            conv_transpose_output_size(input_size, kernel, stride, padding, output_padding)
         except ValueError as error:
             text.value = (f"{formula}<br><b style='color:{WRONG}'>Impossible combination:</b> "
                           f"{html.escape(str(error))}")
