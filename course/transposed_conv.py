@@ -31,8 +31,8 @@ from .geometry import conv_transpose_output_size, sliding_length
 
 __all__ = ["ScatterStep", "Scatter", "scatter_steps", "overlap_counts",
            "ZeroInsertion", "zero_insertion_view", "conv_matrix", "MatrixView", "matrix_view",
-           "checkerboard_strength", "UPSAMPLERS", "upsampling_layer", "fit_bilinear", "CheckerboardDemo",
-           "checkerboard_demo", "BILINEAR_X2", "LearnedFilter", "learn_bilinear_filter"]
+           "checkerboard_strength", "scores_checkerboard", "UPSAMPLERS", "upsampling_layer", "fit_bilinear",
+           "CheckerboardDemo", "checkerboard_demo", "BILINEAR_X2", "LearnedFilter", "learn_bilinear_filter"]
 
 # bilinear x2 up-sampling (align_corners=False) as a transposed convolution: kernel 4, stride 2, padding 1
 BILINEAR_X2 = np.outer([0.25, 0.75, 0.75, 0.25], [0.25, 0.75, 0.75, 0.25])
@@ -206,6 +206,24 @@ def checkerboard_strength(image, border: int = 2) -> float:
         for c in (0, 1):
             phases[r::2, c::2] = inner[r::2, c::2].mean()
     return float(min(1.0, phases.var() / total))
+
+
+def scores_checkerboard(model, images) -> float:
+    """The mean :func:`checkerboard_strength` of ``model``'s class-score maps, over every image of
+    ``images`` (N, C, H, W) and every class: how much of what a network outputs is a stride-2
+    checkerboard (0 none, 1 all). The model runs in eval mode without gradients, in float32."""
+    import torch
+
+    if not isinstance(images, torch.Tensor) or images.dim() != 4:
+        raise ValueError(f"expected images as a tensor (N, C, H, W), got {type(images).__name__} "
+                         f"{tuple(getattr(images, 'shape', ()))}")
+    was_training = model.training
+    try:
+        with torch.no_grad():
+            scores = model.eval()(images.float()).float().cpu().numpy()
+    finally:
+        model.train(was_training)
+    return float(np.mean([checkerboard_strength(plane) for maps in scores for plane in maps]))
 
 
 # names of the checkerboard demo's up-sampling layers, in the order they are created

@@ -402,3 +402,24 @@ def test_the_learned_filter_figure_shows_every_snapshot_and_the_target():
     target_texts = [t.get_text() for t in fig.get_axes()[3].texts]
     assert target_texts == [f"{v:.2f}" for v in result.target.ravel()]
     assert fig.get_axes()[4].get_yscale() == "log" and len(fig.get_axes()[4].lines[0].get_xdata()) == 40
+
+
+def test_scores_checkerboard_averages_the_strength_of_every_score_map_and_leaves_the_mode():
+    class Fixed(torch.nn.Module):
+        """Class 0 a checkerboard, class 1 flat: every image the same."""
+
+        def forward(self, x):
+            board = torch.from_numpy(np.indices((12, 12)).sum(0) % 2).double()
+            return torch.stack([board, torch.ones(12, 12, dtype=torch.float64)])[None].expand(len(x), -1, -1, -1)
+
+    model = Fixed().train()
+    images = torch.rand(3, 3, 12, 12)
+    expected = np.mean([tc.checkerboard_strength(np.indices((12, 12)).sum(0) % 2), 0.0])
+    assert tc.scores_checkerboard(model, images) == pytest.approx(expected) == pytest.approx(0.5)
+    assert model.training, "the model's mode was not restored"
+    torch.manual_seed(0)
+    up = torch.nn.ConvTranspose2d(3, 2, 3, stride=2)
+    layer = torch.nn.Sequential(torch.nn.AvgPool2d(2), up)
+    assert tc.scores_checkerboard(layer, torch.rand(2, 3, 16, 16)) > 0.3       # k=3, s=2 at random: a checkerboard
+    with pytest.raises(ValueError, match=r"expected images as a tensor \(N, C, H, W\), got ndarray \(3, 8, 8\)"):
+        tc.scores_checkerboard(model, np.zeros((3, 8, 8)))
