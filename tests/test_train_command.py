@@ -12,6 +12,7 @@ from PIL import Image
 
 from course.train import command
 from course.train.checkpoint import load_checkpoint
+from course.train.engine import TrainConfig
 
 TINY = ["--size", "32", "--limit", "32", "--batch-size", "16", "--device", "cpu", "--quiet"]
 
@@ -55,9 +56,11 @@ def test_course_train_writes_checkpoint_metrics_and_figures_and_resumes(tmp_path
 @pytest.mark.parametrize("argv, message", [
     (["--epochs", "0"], "expected --epochs to be an int >= 1, got 0"),
     (["--size", "20"], "expected --size to be an int >= 32, got 20"),
-    (["--target-miou", "1.5"], r"expected --target-miou to be in \(0, 1\], got 1.5"),
-    (["--lr", "0"], "expected --lr to be a number > 0, got 0.0"),
-    (["--time-budget", "-3"], "expected --time-budget to be seconds > 0, got -3.0"),
+    (["--target-miou", "1.5"], r"expected --target-miou to be a number in \(0, 1\], got 1.5"),
+    (["--lr", "0"], r"expected --lr to be a number in \(0, inf\), got 0.0"),
+    (["--time-budget", "-3"], r"expected --time-budget to be a number in \(0, inf\), got -3.0"),
+    (["--seed", "-1"], "expected --seed to be an int >= 0, got -1"),
+    (["--batch-size", "0"], "expected --batch-size to be an int >= 1, got 0"),
     (["--resume"], "expected --out DIR with --resume"),
     (["--threads", "0"], "expected --threads to be an int >= 1, got 0"),
     (["--no-download"], "expected --data-root and --no-download only with --dataset oxford-pet, got them "
@@ -115,6 +118,16 @@ def test_a_missing_or_bad_checkpoint_is_one_line_that_says_what_to_do(tmp_path, 
     err = capsys.readouterr().err
     assert err.startswith("course train: " + says.format(path=path)), err
     assert len(err.strip().splitlines()) == 1 and "weights_only" not in err and "Traceback" not in err, err
+
+
+def test_the_command_line_defaults_are_the_librarys():
+    parser = argparse.ArgumentParser()
+    command.add_arguments(parser)
+    args = parser.parse_args([])
+    config, library = command._config(args), TrainConfig()
+    for name in ("epochs", "lr", "loss", "class_weights", "seed", "stop_at_target", "time_budget"):
+        assert getattr(config, name) == getattr(library, name), name
+    assert parser.parse_args(["--no-stop-at-target"]).stop_at_target is False
 
 
 def test_python_dash_m_runs_the_command(tmp_path):

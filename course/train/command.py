@@ -17,7 +17,7 @@ import json
 import math
 import sys
 import time
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import torch
@@ -73,7 +73,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stop after this many seconds (then still evaluate and save)")
     parser.add_argument("--target-miou", type=float, default=None,
                         help="report the time to reach this validation mIoU (default: 0.9 embedded, 0.7 oxford-pet)")
-    parser.add_argument("--stop-at-target", action="store_true", help="stop as soon as the target is reached")
+    parser.add_argument("--stop-at-target", action=argparse.BooleanOptionalAction, default=_DEFAULTS.stop_at_target,
+                        help="stop as soon as the target is reached (default: on, as in TrainConfig)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default runs/<timestamp>)")
     parser.add_argument("--resume", action="store_true",
                         help="continue from OUT/checkpoint.pt (it must exist: without --resume a new run starts)")
@@ -85,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
     """Run ``course train`` with parsed ``args``; 0 on success, 2 on bad options."""
     try:
         options = _check(args)
+        config = _config(args)
         out = args.out if args.out is not None else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
         if args.resume and args.out is None:
             raise ValueError("expected --out DIR with --resume (the folder of the run to continue), got none")
@@ -102,10 +104,7 @@ def run(args: argparse.Namespace) -> int:
         model.check_input(train_set.images[:1])
         batch = batch_for_device(model, tuple(train_set.images.shape[1:]), settings, args.batch_size,
                                  BATCH_DEFAULTS[args.dataset])
-        config = TrainConfig(epochs=args.epochs, batch_size=batch, lr=args.lr, loss=args.loss,
-                             class_weights=args.class_weights, seed=args.seed, time_budget=args.time_budget,
-                             target_miou=args.target_miou if args.target_miou is not None else TARGETS[args.dataset],
-                             stop_at_target=args.stop_at_target)
+        config = replace(config, batch_size=batch)
     except (ValueError, FileNotFoundError) as error:
         print(f"course train: {error}", file=sys.stderr)
         return 2
@@ -169,20 +168,27 @@ def main(argv: list[str] | None = None) -> int:
     return run(parser.parse_args(argv))
 
 
+def _config(args) -> TrainConfig:
+    """The run's TrainConfig (its batch size settled later, for the device): TrainConfig checks the
+    values, and its messages name the command-line options."""
+    try:
+        return TrainConfig(epochs=args.epochs, batch_size=_DEFAULTS.batch_size if args.batch_size is None else args.batch_size,
+                            lr=args.lr,
+                           loss=args.loss, class_weights=args.class_weights, seed=args.seed,
+                           time_budget=args.time_budget, stop_at_target=args.stop_at_target,
+                           target_miou=args.target_miou if args.target_miou is not None else TARGETS[args.dataset])
+    except ValueError as error:
+        message = str(error)
+        for name in (f.name for f in fields(TrainConfig)):
+            message = message.replace(f"expected {name} ", f"expected --{name.replace('_', '-')} ")
+        raise ValueError(message) from None
+
+
 def _check(args) -> dict:
     """Dataset options from ``args``; ValueError (expected vs got) for a bad value."""
-    for name, minimum in (("epochs", 1), ("seed", 0)):
-        _at_least(name, getattr(args, name), minimum)
-    for name, minimum in (("batch_size", 1), ("size", 32), ("limit", 2), ("base_channels", 1), ("depth", 0),
-                          ("threads", 1)):
+    for name, minimum in (("size", 32), ("limit", 2), ("base_channels", 1), ("depth", 0), ("threads", 1)):
         if getattr(args, name) is not None:
             _at_least(name, getattr(args, name), minimum)
-    if not (math.isfinite(args.lr) and args.lr > 0):
-        raise ValueError(f"expected --lr to be a number > 0, got {args.lr!r}")
-    if args.time_budget is not None and not (math.isfinite(args.time_budget) and args.time_budget > 0):
-        raise ValueError(f"expected --time-budget to be seconds > 0, got {args.time_budget!r}")
-    if args.target_miou is not None and not 0 < args.target_miou <= 1:
-        raise ValueError(f"expected --target-miou to be in (0, 1], got {args.target_miou!r}")
     options = {"size": args.size} if args.size is not None else {}
     if args.dataset == "oxford-pet":
         options |= {"download": not args.no_download, "progress": not args.quiet}
