@@ -23,7 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .arguments import check_int, is_int
-from .drawing import pixel_grid, polygon_mask, value_noise
+from .drawing import (add_grain, box_blur, ellipse_mask, fractal_noise, max_filter3, mirrored_rect_mask, mix,
+                      paint, pick_colour, pixel_grid, rect_mask, rotated_frame, textured, trapezoid_mask,
+                      value_noise)
 from .metrics import IGNORE_INDEX
 
 __all__ = [
@@ -81,97 +83,6 @@ def _rng(seed) -> np.random.Generator:
     return np.random.default_rng(check_int("seed", seed, 0))
 
 
-def _fractal(rng, shape, cell: float, octaves: int = 3) -> np.ndarray:
-    """Sum of ``octaves`` noise layers, each half the size and amplitude of the last."""
-    out = sum(0.5**k * value_noise(rng, shape, cell / 2**k) for k in range(octaves))
-    return (out / (out.std() + 1e-8)).astype(np.float32)
-
-
-def _blur(a: np.ndarray, radius: int, passes: int = 1) -> np.ndarray:
-    """Separable box blur over the first two axes (``passes`` > 1 approximates a gaussian)."""
-    a = np.asarray(a, dtype=np.float64)
-    k = 2 * radius + 1
-    for _ in range(passes if radius > 0 else 0):
-        for axis in (0, 1):
-            pad = [(0, 0)] * a.ndim
-            pad[axis] = (radius + 1, radius)
-            c = np.cumsum(np.pad(a, pad, mode="edge"), axis=axis)
-            n = a.shape[axis]
-            a = (np.take(c, np.arange(k, k + n), axis=axis) - np.take(c, np.arange(n), axis=axis)) / k
-    return a.astype(np.float32)
-
-
-def _max3(a: np.ndarray) -> np.ndarray:
-    """3x3 maximum filter (edges replicated)."""
-    p = np.pad(a, 1, mode="edge")
-    h, w = a.shape
-    return np.max([p[i : i + h, j : j + w] for i in range(3) for j in range(3)], axis=0)
-
-
-def _rotate(yy, xx, cy, cx, angle):
-    """Coordinates ``(v, u)`` in a frame centred at (cy, cx) and rotated by ``angle`` radians."""
-    c, s = np.cos(angle), np.sin(angle)
-    dy, dx = yy - cy, xx - cx
-    return c * dy - s * dx, s * dy + c * dx
-
-
-def _ellipse(yy, xx, cy, cx, ry, rx, power: float = 2.0) -> np.ndarray:
-    """Pixels inside an axis-aligned (super-)ellipse."""
-    return np.abs((yy - cy) / ry) ** power + np.abs((xx - cx) / rx) ** power <= 1.0
-
-
-def _rect(yy, xx, y0, y1, x0, x1) -> np.ndarray:
-    """Pixels with ``y0 <= y < y1`` and ``x0 <= x < x1``."""
-    return (yy >= y0) & (yy < y1) & (xx >= x0) & (xx < x1)
-
-
-def _trapezoid(yy, xx, y0, y1, half0, half1, x0=0.0, x1=0.0) -> np.ndarray:
-    """Quadrilateral: width ``2 * half0`` centred at ``x0`` on row y0 to ``2 * half1`` at ``x1`` on y1."""
-    return polygon_mask(yy, xx, [(y0, x0 - half0), (y0, x0 + half0), (y1, x1 + half1), (y1, x1 - half1)])
-
-
-def _mirrored_rect(yy, xx, y0, y1, x0, x1) -> np.ndarray:
-    """A rectangle for ``x0 <= x < x1`` plus its mirror image about ``x = 0``."""
-    return _rect(yy, xx, y0, y1, x0, x1) | _rect(yy, xx, y0, y1, -x1, -x0)
-
-
-def _paint(img, label, where, rgb, cls=None) -> None:
-    """Set ``img`` (and ``label`` to ``cls`` if given) at the boolean mask ``where``.
-
-    ``rgb`` is a colour of shape (3,) or a per-pixel colour image (H, W, 3).
-    """
-    rgb = np.asarray(rgb, dtype=np.float32)
-    img[where] = rgb[where] if rgb.ndim == 3 else rgb
-    if cls is not None:
-        label[where] = cls
-
-
-def _textured(rgb, *fields) -> np.ndarray:
-    """Per-pixel colour ``rgb * (1 + sum(amount * field))`` from ``(amount, field)`` pairs."""
-    factor = 1.0 + sum(a * f for a, f in fields)
-    return np.asarray(rgb, np.float32) * factor[..., None]
-
-
-def _mix(a, b, t):
-    """Linear interpolation ``a * (1 - t) + b * t`` (``t`` broadcast over colour channels)."""
-    t = np.asarray(t, dtype=np.float32)
-    if t.ndim:
-        t = t[..., None]
-    return np.asarray(a, np.float32) * (1 - t) + np.asarray(b, np.float32) * t
-
-
-def _finish(img, rng, grain: float) -> np.ndarray:
-    """Add per-pixel sensor noise and clip to a float32 image in [0, 1]."""
-    img = img + grain * rng.standard_normal(img.shape)
-    return np.clip(img, 0.0, 1.0).astype(np.float32)
-
-
-def _pick(rng, palette, jitter: float = 0.1) -> np.ndarray:
-    """Random palette colour with brightness jitter."""
-    colour = np.asarray(palette[rng.integers(len(palette))], np.float32)
-    return colour * rng.uniform(1 - jitter, 1 + jitter)
-
-
 # ---------------------------------------------------------------------------
 # Dental bitewing X-ray
 # ---------------------------------------------------------------------------
@@ -182,12 +93,12 @@ _DENTAL_GREY = np.array([0.0, 0.86, 0.63, 0.36, 0.32], np.float32)  # per class 
 
 def _tooth(label, yy, xx, rng, cy, cx, ry, rx, angle, root_dir) -> None:
     """Draw one tooth (crown centre (cy, cx); roots towards ``root_dir`` = +1 down / -1 up)."""
-    v, u = _rotate(yy, xx, cy, cx, angle)
+    v, u = rotated_frame(yy, xx, cy, cx, angle)
     v = v * root_dir  # v grows from the biting surface towards the root tips
     t = max(0.22 * ry, 1.5)  # enamel thickness
     cusps = 1 + 0.1 * np.cos(2 * np.pi * u / rx) * (v < 0)
-    crown = _ellipse(v, u, 0, 0, ry * cusps, rx, power=2.8)
-    inner = _ellipse(v, u, 0.45 * t, 0, ry - t, rx - 0.8 * t, power=2.8)
+    crown = ellipse_mask(v, u, 0, 0, ry * cusps, rx, power=2.8)
+    inner = ellipse_mask(v, u, 0.45 * t, 0, ry - t, rx - 0.8 * t, power=2.8)
     enamel = crown & ~inner & (v < 0.45 * ry)
 
     neck, length = 0.3 * ry, rng.uniform(2.3, 3.0) * ry
@@ -197,11 +108,11 @@ def _tooth(label, yy, xx, rng, cy, cx, ry, rx, angle, root_dir) -> None:
     tooth, canals = crown.copy(), np.zeros_like(crown)
     for c in centres:
         a = c * rng.uniform(1.0, 1.4) + rng.uniform(-0.1, 0.1) * rx  # apex position
-        tooth |= _trapezoid(v, u, neck, tip, half, 0.18 * rx, c, a)
-        tooth |= _ellipse(v, u, tip, a, 0.18 * rx, 0.18 * rx)
+        tooth |= trapezoid_mask(v, u, neck, tip, half, 0.18 * rx, c, a)
+        tooth |= ellipse_mask(v, u, tip, a, 0.18 * rx, 0.18 * rx)
         cw = max(0.1 * rx, 1.0)
-        canals |= _trapezoid(v, u, 0.0, tip - 0.1 * length, cw, 0.4 * cw, c, a)
-    chamber = _ellipse(v, u, 0.25 * ry, 0, 0.38 * ry, 0.3 * rx + 0.42 * rx * (len(centres) - 1))
+        canals |= trapezoid_mask(v, u, 0.0, tip - 0.1 * length, cw, 0.4 * cw, c, a)
+    chamber = ellipse_mask(v, u, 0.25 * ry, 0, 0.38 * ry, 0.3 * rx + 0.42 * rx * (len(centres) - 1))
     pulp = (chamber & inner | canals) & tooth & ~enamel
 
     label[tooth] = _DENTIN
@@ -213,7 +124,7 @@ def _tooth(label, yy, xx, rng, cy, cx, ry, rx, angle, root_dir) -> None:
             cv, cu = -rng.uniform(0.0, 0.45) * ry, side * 0.95 * rx
         else:
             cv, cu = -0.95 * ry, rng.uniform(-0.4, 0.4) * rx
-        lesion = _ellipse(v, u, cv, cu, rng.uniform(0.2, 0.35) * ry, rng.uniform(0.2, 0.35) * rx)
+        lesion = ellipse_mask(v, u, cv, cu, rng.uniform(0.2, 0.35) * ry, rng.uniform(0.2, 0.35) * rx)
         label[lesion & crown & ~pulp] = _CARIES
 
 
@@ -243,15 +154,15 @@ def dental_xray(seed: int = 0, size: tuple[int, int] = (128, 192)) -> Sample:
     # Background: dark soft tissue near the biting plane, textured bone around the roots.
     crest = np.abs(yy - plane(xx)) - (gap / 2 + 1.7 * ry)
     bone = 1 / (1 + np.exp(-crest / 2.5))
-    trabecular = _fractal(rng, (h, w), 4)
+    trabecular = fractal_noise(rng, (h, w), 4)
     background = 0.08 + 0.05 * value_noise(rng, (h, w), w / 4) ** 2 + bone * (0.17 + 0.05 * trabecular)
 
     grey = np.where(label == 0, background, _DENTAL_GREY[label])
     grey = grey * (1 + 0.06 * value_noise(rng, (h, w), 6)) + 0.04 * value_noise(rng, (h, w), 2)
-    grey = _blur(grey, 1, passes=2)
+    grey = box_blur(grey, 1, passes=2)
     vignette = 1 - 0.25 * (((yy - h / 2) / h) ** 2 + ((xx - w / 2) / w) ** 2)
     grey = grey * vignette * rng.uniform(0.9, 1.1)
-    image = np.repeat(_finish(grey, rng, grain=0.03)[..., None], 3, axis=2)  # grey film grain
+    image = np.repeat(add_grain(grey, rng, grain=0.03)[..., None], 3, axis=2)  # grey film grain
     return Sample(
         name="dental-xray",
         image=image,
@@ -282,21 +193,21 @@ def eczema(seed: int = 0, size: tuple[int, int] = (128, 128)) -> Sample:
     s = min(h, w)
 
     # Backdrop: dark or neutral cloth with a soft gradient.
-    img = _textured(_pick(rng, _BACKDROPS), (0.1, value_noise(rng, (h, w), s / 6)), (0.15, yy / h - 0.5))
+    img = textured(pick_colour(rng, _BACKDROPS), (0.1, value_noise(rng, (h, w), s / 6)), (0.15, yy / h - 0.5))
 
     # Skin region: a limb crossing the frame at a random angle, with a slightly wavy outline.
-    v, u = _rotate(yy, xx, h * rng.uniform(0.4, 0.6), w * rng.uniform(0.4, 0.6), rng.uniform(-0.9, 0.9))
+    v, u = rotated_frame(yy, xx, h * rng.uniform(0.4, 0.6), w * rng.uniform(0.4, 0.6), rng.uniform(-0.9, 0.9))
     half_width = s * rng.uniform(0.32, 0.55)
     across = u / half_width + 0.04 * value_noise(rng, (h, w), s / 5)
     skin = np.abs(across) <= 1.0
 
     tone = rng.uniform(0, len(_SKIN_TONES) - 1)
     i = int(tone)
-    skin_rgb = _mix(_SKIN_TONES[i], _SKIN_TONES[min(i + 1, len(_SKIN_TONES) - 1)], tone - i)
+    skin_rgb = mix(_SKIN_TONES[i], _SKIN_TONES[min(i + 1, len(_SKIN_TONES) - 1)], tone - i)
     shade = 0.72 + 0.28 * np.sqrt(np.clip(1 - across**2, 0, 1)) + 0.05 * np.clip(across, -1, 1)
     creases = np.abs(np.sin(v * rng.uniform(0.25, 0.4) + 2 * value_noise(rng, (h, w), s / 4))) < 0.06
     pores = value_noise(rng, (h, w), 1.2) > 2.2
-    skin_img = _textured(skin_rgb, (0.05, value_noise(rng, (h, w), 2)), (0.04, value_noise(rng, (h, w), 8)))
+    skin_img = textured(skin_rgb, (0.05, value_noise(rng, (h, w), 2)), (0.04, value_noise(rng, (h, w), 8)))
     skin_img *= (shade - 0.07 * creases - 0.1 * pores)[..., None]
 
     # Eczema plaques: irregular blobs centred on random skin pixels, plus small satellite papules.
@@ -305,32 +216,32 @@ def eczema(seed: int = 0, size: tuple[int, int] = (128, 128)) -> Sample:
     for _ in range(rng.integers(1, 4)):
         cy, cx = np.unravel_index(skin_idx[rng.integers(len(skin_idx))], (h, w))
         r = s * rng.uniform(0.08, 0.2)
-        pv, pu = _rotate(yy, xx, cy, cx, rng.uniform(0, np.pi))
+        pv, pu = rotated_frame(yy, xx, cy, cx, rng.uniform(0, np.pi))
         dist = np.hypot(pv / (r * rng.uniform(0.6, 1.0)), pu / r) + 0.3 * value_noise(rng, (h, w), r / 2.5)
         plaque |= dist < 1.0
         for _ in range(rng.integers(2, 8)):
             angle, rad = rng.uniform(0, 2 * np.pi), r * rng.uniform(1.0, 1.6)
             pr = rng.uniform(1.0, 0.15 * r + 1.5)
-            plaque |= _ellipse(yy, xx, cy + rad * np.sin(angle), cx + rad * np.cos(angle), pr, pr)
+            plaque |= ellipse_mask(yy, xx, cy + rad * np.sin(angle), cx + rad * np.cos(angle), pr, pr)
     plaque &= skin
 
     # Plaque look: reddish (darker / violaceous on dark skin), blotchy, with scales and crusts.
     lum = float(skin_rgb.mean())
     inflamed = np.clip(0.75 + 0.2 * value_noise(rng, (h, w), 5), 0.3, 1.0)
     red = np.array([0.80, 0.22, 0.24], np.float32) * (0.45 + 0.6 * lum)
-    lesion = _mix(skin_img, red * shade[..., None], 0.75 * inflamed)
-    lesion = _mix(lesion, np.full(3, 0.3 + 0.6 * lum, np.float32), 0.45 * (value_noise(rng, (h, w), 1.5) > 1.2))
-    lesion = _mix(lesion, np.array([0.35, 0.1, 0.08], np.float32), 0.6 * (value_noise(rng, (h, w), 2) < -1.8))
-    edge = _blur(plaque, 1, passes=2)  # erythema fades softly across the plaque border
-    skin_img = _mix(skin_img, lesion, edge)
+    lesion = mix(skin_img, red * shade[..., None], 0.75 * inflamed)
+    lesion = mix(lesion, np.full(3, 0.3 + 0.6 * lum, np.float32), 0.45 * (value_noise(rng, (h, w), 1.5) > 1.2))
+    lesion = mix(lesion, np.array([0.35, 0.1, 0.08], np.float32), 0.6 * (value_noise(rng, (h, w), 2) < -1.8))
+    edge = box_blur(plaque, 1, passes=2)  # erythema fades softly across the plaque border
+    skin_img = mix(skin_img, lesion, edge)
 
     label = np.where(skin, 1, 0).astype(np.uint8)
     label[plaque] = 2
     img = np.where(skin[..., None], skin_img, img)
-    img = _mix(img, _blur(img, 1), 0.6)
+    img = mix(img, box_blur(img, 1), 0.6)
     return Sample(
         name="eczema",
-        image=_finish(img * rng.uniform(0.9, 1.1), rng, grain=0.015),
+        image=add_grain(img * rng.uniform(0.9, 1.1), rng, grain=0.015),
         mask=label,
         class_names=ECZEMA_CLASSES,
         description="Synthetic stand-in for a clinical skin photo used for eczema "
@@ -372,7 +283,7 @@ class _Street:
         self.fog = rng.uniform(100, 300)
 
     def haze(self, rgb, z):
-        return _mix(rgb, self.horizon_rgb, 1 - np.exp(-np.asarray(z, np.float32) / self.fog))
+        return mix(rgb, self.horizon_rgb, 1 - np.exp(-np.asarray(z, np.float32) / self.fog))
 
     def project(self, x, z, half_width, height):
         """Crop around an object standing at ground point (x, z) metres.
@@ -395,15 +306,15 @@ class _Street:
         else:
             top, self.horizon_rgb = np.array([0.30, 0.50, 0.82]), np.array([0.72, 0.82, 0.93])
         top, self.horizon_rgb = top * rng.uniform(0.9, 1.05), self.horizon_rgb * rng.uniform(0.9, 1.05)
-        sky = _mix(top, self.horizon_rgb, np.clip(yy / self.vy, 0, 1))
-        clouds = np.clip(_fractal(self.rng, (self.h, self.w), self.w / 5) - rng.uniform(0.3, 1.2), 0, 1)
-        self.img[:] = _mix(sky, np.full(3, 0.95), 0.8 * clouds)
+        sky = mix(top, self.horizon_rgb, np.clip(yy / self.vy, 0, 1))
+        clouds = np.clip(fractal_noise(self.rng, (self.h, self.w), self.w / 5) - rng.uniform(0.3, 1.2), 0, 1)
+        self.img[:] = mix(sky, np.full(3, 0.95), 0.8 * clouds)
         for _ in range(rng.integers(4, 10)):  # distant skyline around the vanishing point
             bw, bh = self.w * rng.uniform(0.03, 0.1), self.h * rng.uniform(0.03, 0.16)
             bx = self.vx + self.w * rng.uniform(-0.35, 0.35)
             y0, y1 = int(max(self.vy - bh, 0)), int(self.vy + 1)
             x0, x1 = int(np.clip(bx - bw / 2, 0, self.w)), int(np.clip(bx + bw / 2, 0, self.w))
-            self.img[y0:y1, x0:x1] = _mix(_pick(rng, _FACADES), self.horizon_rgb, 0.55)
+            self.img[y0:y1, x0:x1] = mix(pick_colour(rng, _FACADES), self.horizon_rgb, 0.55)
             self.label[y0:y1, x0:x1] = _BUILDING
 
     def ground(self):
@@ -419,20 +330,20 @@ class _Street:
         walk = ground & ~road & (x >= wl) & (x <= wr)
 
         grey = np.full(3, rng.uniform(0.24, 0.36)) * (1, 1, 1.05)
-        asphalt = _textured(grey, (0.08, coarse), (0.07, fine))
+        asphalt = textured(grey, (0.08, coarse), (0.07, fine))
         lines = (np.abs(x - (rl + 0.25)) < 0.07) | (np.abs(x - (rr - 0.25)) < 0.07)
         for m in np.arange(rr - 3.5, rl + 1.5, -3.5):  # dashed lane boundaries
             lines |= (np.abs(x - m) < 0.08) & (z % 10 < 4)
-        asphalt = _mix(asphalt, np.full(3, 0.82), 0.9 * lines)
-        _paint(self.img[rows], self.label[rows], road, self.haze(asphalt, z), _ROAD)
+        asphalt = mix(asphalt, np.full(3, 0.82), 0.9 * lines)
+        paint(self.img[rows], self.label[rows], road, self.haze(asphalt, z), _ROAD)
 
         tint = np.array([(1, 1, 1), (1.05, 1, 0.92), (1.1, 0.93, 0.86)][rng.integers(3)])
         tile = rng.uniform(0.4, 0.8)
         joints = (x % tile < 0.05) | (z % tile < 0.05)
         curb = (np.abs(x - rl) < 0.25) | (np.abs(x - rr) < 0.25)
-        paving = _textured(rng.uniform(0.5, 0.66) * tint, (0.06, coarse), (0.06, fine),
+        paving = textured(rng.uniform(0.5, 0.66) * tint, (0.06, coarse), (0.06, fine),
                            (-0.15, joints), (0.15, curb))
-        _paint(self.img[rows], self.label[rows], walk, self.haze(paving, z), _SIDEWALK)
+        paint(self.img[rows], self.label[rows], walk, self.haze(paving, z), _SIDEWALK)
 
     def facades(self):
         """Rows of buildings along both sides, with windows, receding to the vanishing point."""
@@ -461,10 +372,10 @@ class _Street:
                 & (up > 0.9) & (up < floor[seg] - 0.7) & (y > 1.5) & (y < heights[seg] - 1.0)
             )
             cornice = y > heights[seg] - 0.4
-            wall = _textured(colours[seg], (0.05, coarse), (0.05, fine), (0.15, cornice))
-            glass = _mix(np.array([0.1, 0.13, 0.18]), self.horizon_rgb, 0.25 + 0.15 * coarse)
+            wall = textured(colours[seg], (0.05, coarse), (0.05, fine), (0.15, cornice))
+            glass = mix(np.array([0.1, 0.13, 0.18]), self.horizon_rgb, 0.25 + 0.15 * coarse)
             rgb = np.where(window[..., None], glass, wall)
-            _paint(self.img[cols], self.label[cols], facade, self.haze(rgb, z), _BUILDING)
+            paint(self.img[cols], self.label[cols], facade, self.haze(rgb, z), _BUILDING)
 
     def tree(self, x, z):
         """Tree (crown and trunk, class vegetation) on the sidewalk."""
@@ -476,13 +387,13 @@ class _Street:
         phase = rng.uniform(0, 6, 2)
         wobble = 1 + 0.12 * np.sin(5 * theta + phase[0]) + 0.08 * np.sin(11 * theta + phase[1])
         crown = np.hypot(u, (v - cv) / 1.1) < r * wobble
-        trunk = _rect(v, u, 0, cv, -0.15, 0.15) & ~crown
+        trunk = rect_mask(v, u, 0, cv, -0.15, 0.15) & ~crown
         shade = np.clip(0.85 + 0.3 * (v - cv) / r, 0.5, 1.2)
-        leaves = _textured(self.haze(_pick(rng, _LEAVES), z), (0.35, self.fine[crop]),
+        leaves = textured(self.haze(pick_colour(rng, _LEAVES), z), (0.35, self.fine[crop]),
                            (0.15, self.coarse[crop]))
         img, label = self.img[crop], self.label[crop]
-        _paint(img, label, crown, leaves * shade[..., None], _VEGETATION)
-        _paint(img, label, trunk, self.haze(np.array([0.3, 0.22, 0.15]), z), _VEGETATION)
+        paint(img, label, crown, leaves * shade[..., None], _VEGETATION)
+        paint(img, label, trunk, self.haze(np.array([0.3, 0.22, 0.15]), z), _VEGETATION)
         self.instance[crop][crown | trunk] = 0
 
     def car(self, x, z):
@@ -491,17 +402,17 @@ class _Street:
         cw, ch = rng.uniform(1.7, 1.95), rng.uniform(1.35, 1.65)
         hw, belt = cw / 2, 0.58 * ch
         crop, v, u = self.project(x, z, 0.7 * cw, ch)
-        wheels = _mirrored_rect(v, u, 0, 0.45, hw - 0.35, hw - 0.02)
-        body = _rect(v, u, 0.3, belt, -hw, hw)
-        cabin = _trapezoid(v, u, belt, ch, 0.46 * cw, 0.36 * cw)
-        glass = _trapezoid(v, u, belt + 0.05, ch - 0.07, 0.4 * cw, 0.32 * cw)
-        lights = _mirrored_rect(v, u, 0.42 * ch, 0.5 * ch, 0.33 * cw, 0.48 * cw)
-        plate = _rect(v, u, 0.3 * ch, 0.37 * ch, -0.12 * cw, 0.12 * cw)
+        wheels = mirrored_rect_mask(v, u, 0, 0.45, hw - 0.35, hw - 0.02)
+        body = rect_mask(v, u, 0.3, belt, -hw, hw)
+        cabin = trapezoid_mask(v, u, belt, ch, 0.46 * cw, 0.36 * cw)
+        glass = trapezoid_mask(v, u, belt + 0.05, ch - 0.07, 0.4 * cw, 0.32 * cw)
+        lights = mirrored_rect_mask(v, u, 0.42 * ch, 0.5 * ch, 0.33 * cw, 0.48 * cw)
+        plate = rect_mask(v, u, 0.3 * ch, 0.37 * ch, -0.12 * cw, 0.12 * cw)
         car = body | cabin | wheels
-        self.img[crop][_ellipse(v, u, 0, 0, 0.2, 0.65 * cw) & ~car] *= 0.6  # shadow on the road
+        self.img[crop][ellipse_mask(v, u, 0, 0, 0.2, 0.65 * cw) & ~car] *= 0.6  # shadow on the road
         trim = (v > belt - 0.1) & (v < belt)
-        paint = _textured(_pick(rng, _CAR_PAINT), (0.04, self.fine[crop]), (0.1, trim))
-        rgb = np.where(glass[..., None], _mix(np.array([0.08, 0.1, 0.13]), self.horizon_rgb, 0.2), paint)
+        paint = textured(pick_colour(rng, _CAR_PAINT), (0.04, self.fine[crop]), (0.1, trim))
+        rgb = np.where(glass[..., None], mix(np.array([0.08, 0.1, 0.13]), self.horizon_rgb, 0.2), paint)
         rgb = np.where(wheels[..., None] & ~body[..., None], 0.06, rgb)
         rgb = np.where(lights[..., None], np.array([0.75, 0.08, 0.06]), rgb)
         rgb = np.where(plate[..., None], 0.85, rgb)
@@ -512,21 +423,21 @@ class _Street:
         rng = self.rng
         s = rng.uniform(1.55, 1.9) / 1.75
         crop, v, u = self.project(x, z, 0.35 * s, 1.8 * s)
-        legs = _mirrored_rect(v, u, 0, 0.86 * s, 0.01 * s, 0.17 * s)
-        torso = _rect(v, u, 0.82 * s, 1.45 * s, -0.21 * s, 0.21 * s)
-        arms = _mirrored_rect(v, u, 0.8 * s, 1.42 * s, 0.21 * s, 0.29 * s)
-        neck = _rect(v, u, 1.42 * s, 1.5 * s, -0.05 * s, 0.05 * s)
-        head = _ellipse(v, u, 1.6 * s, 0, 0.14 * s, 0.1 * s) | neck
+        legs = mirrored_rect_mask(v, u, 0, 0.86 * s, 0.01 * s, 0.17 * s)
+        torso = rect_mask(v, u, 0.82 * s, 1.45 * s, -0.21 * s, 0.21 * s)
+        arms = mirrored_rect_mask(v, u, 0.8 * s, 1.42 * s, 0.21 * s, 0.29 * s)
+        neck = rect_mask(v, u, 1.42 * s, 1.5 * s, -0.05 * s, 0.05 * s)
+        head = ellipse_mask(v, u, 1.6 * s, 0, 0.14 * s, 0.1 * s) | neck
         hair = head & (v > 1.63 * s)
-        rgb = np.where(legs[..., None], _pick(rng, _CLOTHES), _pick(rng, _CLOTHES))
+        rgb = np.where(legs[..., None], pick_colour(rng, _CLOTHES), pick_colour(rng, _CLOTHES))
         rgb = np.where(head[..., None], _SKIN_TONES[rng.integers(len(_SKIN_TONES))], rgb)
-        rgb = np.where(hair[..., None], _pick(rng, _HAIR), rgb)
-        rgb = _textured(self.haze(rgb, z), (0.05, self.fine[crop]))
+        rgb = np.where(hair[..., None], pick_colour(rng, _HAIR), rgb)
+        rgb = textured(self.haze(rgb, z), (0.05, self.fine[crop]))
         self.draw_instance(crop, legs | torso | arms | head, rgb, _PERSON)
 
     def draw_instance(self, crop, where, rgb, cls):
         """Paint a car/person and give it the next (nearer) instance number."""
-        _paint(self.img[crop], self.label[crop], where, rgb, cls)
+        paint(self.img[crop], self.label[crop], where, rgb, cls)
         self.count += 1
         self.instance[crop][where] = self.count
 
@@ -552,12 +463,12 @@ class _Street:
 
     def ignore_band(self):
         """Mark a 1-pixel band around each car/person (on the far side of each boundary) as ignore."""
-        band = _max3(self.instance) > self.instance
+        band = max_filter3(self.instance) > self.instance
         label = self.label.copy()
         label[band] = IGNORE_INDEX
         # Keep only band pixels that still touch a labelled car/person pixel.
         thing = np.isin(label, (_CAR, _PERSON))
-        orphan = band & ~(_max3(thing.astype(np.uint8)) > 0)
+        orphan = band & ~(max_filter3(thing.astype(np.uint8)) > 0)
         label[orphan] = self.label[orphan]
         self.label = label
 
@@ -572,10 +483,10 @@ def street_scene(seed: int = 0, size: tuple[int, int] = (96, 160)) -> Sample:
     scene.facades()
     scene.objects()
     scene.ignore_band()
-    img = _mix(scene.img, _blur(scene.img, 1), 0.5) * rng.uniform(0.85, 1.1)
+    img = mix(scene.img, box_blur(scene.img, 1), 0.5) * rng.uniform(0.85, 1.1)
     return Sample(
         name="street",
-        image=_finish(img, rng, grain=0.02),
+        image=add_grain(img, rng, grain=0.02),
         mask=scene.label,
         class_names=STREET_CLASSES,
         description="Synthetic stand-in for a street-level driving photo as in KITTI or "
