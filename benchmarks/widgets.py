@@ -1,6 +1,6 @@
 """Time every widget's interactions: ``python benchmarks/widgets.py [--repeat N]``.
 
-Finds every module of ``course.widgets`` that defines ``benchmark_cases()``, applies each
+Replays the cases of ``benchmarks/widget_cases.py`` (one entry per widget module), applies each
 interaction (a dict of control name -> value, assigned one at a time; each assignment
 redraws) and times it together with rendering the figure to PNG, as the notebook does.
 Prints one line per widget (median and max ms) and the overall median; exits with 1 if
@@ -19,7 +19,9 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
+from typing import Callable
 
 import matplotlib
 
@@ -27,6 +29,9 @@ matplotlib.use("Agg")
 
 import course.widgets  # noqa: E402  (after choosing the backend)
 from course.widgets.core import Explorer, render_png  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from widget_cases import CASES  # noqa: E402
 
 LIMIT_MS = 100.0
 
@@ -56,16 +61,21 @@ def module_names(package: ModuleType = course.widgets) -> list[str]:
     return sorted(info.name for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."))
 
 
-def discover(only: list[str] | None = None, package: ModuleType = course.widgets) -> list[ModuleType]:
-    """Modules of ``package`` that define ``benchmark_cases()``; ``only``: short names to keep."""
-    names = module_names(package)
+def discover(only: list[str] | None = None) -> dict[str, Callable]:
+    """The cases of each widget module (short name -> function), ``only`` those named if given."""
     if only is not None:
-        unknown = set(only) - {name.rsplit(".", 1)[1] for name in names}
+        unknown = set(only) - set(CASES)
         if unknown:
-            raise ValueError(f"expected modules of {package.__name__}, got unknown {sorted(unknown)}")
-        names = [name for name in names if name.rsplit(".", 1)[1] in only]
-    modules = [importlib.import_module(name) for name in names]
-    return [m for m in modules if callable(getattr(m, "benchmark_cases", None))]
+            raise ValueError(f"expected modules of course.widgets with cases in widget_cases.py, got unknown "
+                             f"{sorted(unknown)}")
+    return {name: cases for name, cases in CASES.items() if only is None or name in only}
+
+
+def explorer_modules(package: ModuleType = course.widgets) -> list[str]:
+    """Short names of the modules of ``package`` that build explorers (they import ``Explorer``)."""
+    modules = [importlib.import_module(name) for name in module_names(package)]
+    return [m.__name__.rsplit(".", 1)[1] for m in modules if getattr(m, "Explorer", None) is Explorer
+            and not m.__name__.endswith(".core")]
 
 
 def apply(explorer: Explorer, interaction: dict) -> None:
@@ -104,11 +114,11 @@ def run_case(name: str, module: str, explorer: Explorer, interactions: list[dict
 def run(only: list[str] | None = None, repeat: int = 1) -> list[CaseResult]:
     """Run every benchmark case of every discovered widget module."""
     results = []
-    for module in discover(only):
+    for module, build in discover(only).items():
         with contextlib.redirect_stdout(io.StringIO()):  # see run_case
-            cases = module.benchmark_cases()
+            cases = build()
         for name, explorer, interactions in cases:
-            results.append(run_case(name, module.__name__, explorer, interactions, repeat))
+            results.append(run_case(name, f"course.widgets.{module}", explorer, interactions, repeat))
     return results
 
 
@@ -130,7 +140,7 @@ def report(results: list[CaseResult], repeat: int) -> str:
     if every:
         lines.append(f"{'overall':<44} {len(every):>3} timings          median {statistics.median(every):6.1f} ms")
     else:
-        lines.append("no widget module defines benchmark_cases()")
+        lines.append("no cases")
     return "\n".join(lines)
 
 

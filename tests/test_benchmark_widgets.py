@@ -29,43 +29,40 @@ def test_lists_the_widget_modules_without_importing_them(bench):
     assert {"course.widgets.core", "course.widgets.pooling", "course.widgets.strided_conv"} <= set(names)
 
 
-def test_discovers_modules_with_benchmark_cases(bench):
-    found = bench.discover(MINE)
-    assert [m.__name__ for m in found] == ["course.widgets.pooling", "course.widgets.strided_conv"]
-    assert bench.discover(["core"]) == []  # no benchmark_cases()
-    with pytest.raises(ValueError, match=r"expected modules of course.widgets, got unknown \['nope'\]"):
+def test_every_widget_module_that_builds_explorers_has_cases(bench):
+    """A widget someone adds without cases would never be timed: its module must get an entry."""
+    assert sorted(bench.explorer_modules()) == sorted(bench.CASES)
+    assert bench.explorer_modules() and "core" not in bench.explorer_modules()
+
+
+def test_discover_keeps_the_named_modules_and_refuses_unknown_ones(bench):
+    assert list(bench.discover(MINE)) == MINE
+    with pytest.raises(ValueError, match=r"got unknown \['nope'\]"):
         bench.discover(["nope"])
 
 
-def test_discovers_modules_added_later(bench, tmp_path, monkeypatch):
-    """A module someone adds to the package is found without registering it anywhere."""
-    package = tmp_path / "more_widgets"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "with_cases.py").write_text("def benchmark_cases():\n    return []\n")
-    (package / "without_cases.py").write_text("VALUE = 1\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    import more_widgets
-
-    try:
-        assert [m.__name__ for m in bench.discover(package=more_widgets)] == ["more_widgets.with_cases"]
-    finally:
-        for name in [n for n in sys.modules if n.startswith("more_widgets")]:
-            del sys.modules[name]
+def test_every_case_sets_controls_its_explorer_has(bench):
+    for module, build in bench.discover().items():
+        cases = build()
+        assert cases, module
+        for name, explorer, steps in cases:
+            assert len(steps) >= 6, name
+            for step in steps:
+                assert set(step) <= set(explorer.controls), (name, step, sorted(explorer.controls))
 
 
-def test_every_interaction_of_my_widgets_redraws_and_changes_the_figure(bench):
-    results = bench.run(MINE, repeat=1)
-    assert [r.name for r in results] == ["pooling_explorer", "pooling_explorer (student)", "strided_conv_explorer"]
+def test_every_interaction_of_every_widget_redraws_and_changes_the_figure(bench):
+    results = bench.run(repeat=1)
+    assert {r.module for r in results} == {f"course.widgets.{m}" for m in bench.CASES}
     for r in results:
-        assert len(r.times_ms) == len(r.redraws) == len(r.changed) >= 8
+        assert len(r.times_ms) == len(r.redraws) == len(r.changed) >= 6
         assert all(count >= 1 for count in r.redraws), (r.name, r.redraws)
         assert all(r.changed), (r.name, r.changed)
         assert all(t > 0 for t in r.times_ms)
 
 
 def test_repeats_start_again_from_the_first_values(bench):
-    [(name, explorer, steps)] = importlib.import_module("course.widgets.strided_conv").benchmark_cases()
+    [(name, explorer, steps)] = bench.CASES["strided_conv"]()
     start = explorer.values()
     result = bench.run_case(name, "course.widgets.strided_conv", explorer, steps, repeat=2)
     assert len(result.times_ms) == 2 * len(steps)
@@ -74,7 +71,7 @@ def test_repeats_start_again_from_the_first_values(bench):
 
 
 def test_apply_refuses_unknown_controls(bench):
-    [(_, explorer, _)] = importlib.import_module("course.widgets.strided_conv").benchmark_cases()
+    [(_, explorer, _)] = bench.CASES["strided_conv"]()
     with pytest.raises(ValueError, match=r"expected a control of \[.*'stride'.*\], got 'strides'"):
         bench.apply(explorer, {"strides": 2})
 

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from course.widgets.pooling import (
-    LECTURE_GRID, WORDING, benchmark_cases, covered_cells, explain_cell, pool, pool_windows, pooled_shape,
+    LECTURE_GRID, WORDING, covered_cells, explain_cell, pool, pool_windows, pooled_shape,
     pooling_explorer, same_place, street_image)
 from course.widgets.student import batch, run_student
 from tests.widget_helpers import artists, find, one
@@ -348,10 +348,3 @@ def test_given_input_comes_first_and_bad_input_is_refused():
     assert numbers(e.figure, "output") == ["6", "8", "16", "18"]
     with pytest.raises(ValueError, match=r"expected x to be a non-empty 2-D array of numbers \(H, W\), got shape \(2, 2, 2\)"):
         pooling_explorer(x=np.zeros((2, 2, 2)))
-
-
-def test_benchmark_cases_use_real_controls():
-    cases = benchmark_cases()
-    assert [name for name, _, _ in cases] == ["pooling_explorer", "pooling_explorer (student)"]
-    for _, e, steps in cases:
-        assert all(set(step) <= set(e.controls) for step in steps)

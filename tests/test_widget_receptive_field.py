@@ -11,7 +11,7 @@ from torch import nn
 
 from course.receptive_field import ReceptiveField, input_window, receptive_field
 from course.widgets.core import Explorer, render_png
-from course.widgets.receptive_field import (FieldView, benchmark_cases, build_stack, draw_receptive_field,
+from course.widgets.receptive_field import (FieldView, build_stack, draw_receptive_field,
                                             explore, growth_curves, layer_specs, receptive_field_explorer,
                                             receptive_field_growth_figure)
 
@@ -230,15 +230,3 @@ def test_draw_receptive_field_for_a_view_and_for_a_message():
     assert len(fig.axes) == 3 and all(ax.get_visible() for ax in fig.axes)
     fig = draw_receptive_field(FieldView(None, None, None, None, None, 64, "No output: too small"))
     assert not fig.axes[1].get_visible() and fig.texts[-1].get_text() == "No output: too small"
-
-
-def test_benchmark_cases_are_student_interactions_with_existing_controls():
-    cases = benchmark_cases()
-    assert [name for name, _, _ in cases] == ["receptive_field_explorer"]
-    for _, explorer, interactions in cases:
-        assert isinstance(explorer, Explorer) and len(interactions) >= 10
-        for interaction in interactions:
-            assert set(interaction) <= set(explorer.controls)
-            for name, value in interaction.items():
-                explorer.controls[name].value = value
-            assert render_png(explorer.figure)[:4] == b"\x89PNG"

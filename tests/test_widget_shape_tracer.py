@@ -14,7 +14,7 @@ from course.models import EncoderDecoder, UNet, unet_output_size
 from course.models.trace import trace
 from course.widgets.core import Explorer, render_png
 from course.widgets.grid import extents
-from course.widgets.shape_tracer import (KINDS, PROBLEM, architecture_figure, benchmark_cases, impossible_combination,
+from course.widgets.shape_tracer import (KINDS, PROBLEM, architecture_figure, impossible_combination,
                                          layer_parameters, layer_table_html, nearby_sizes, op_kind, parameter_count,
                                          shape_tracer, skip_connections)
 from widget_helpers import artists, find, one
@@ -330,20 +330,6 @@ def test_layer_table_lists_every_layer_with_its_parameters():
     assert len(rows) == len(layers) + 1
     cells = [_text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", rows[1])]
     assert cells == ["1", "inc", "3x3 conv", "16×64×64", "3", "1", f"{9 * 3 * 16 + 2 * 16:,}", ""]
-
-
-def test_benchmark_cases_are_student_interactions_with_existing_controls():
-    cases = benchmark_cases()
-    assert [name for name, _, _ in cases] == ["shape_tracer"]
-    for _, explorer, interactions in cases:
-        assert isinstance(explorer, Explorer) and len(interactions) >= 10
-        for interaction in interactions:
-            assert set(interaction) <= set(explorer.controls)
-            redraws = explorer.redraws
-            for name, value in interaction.items():
-                explorer.controls[name].value = value
-            assert explorer.redraws == redraws + 1
-            assert render_png(explorer.figure)[:4] == b"\x89PNG"
 
 
 @pytest.mark.parametrize("kwargs,message", [

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from course.widgets.strided_conv import (
-    benchmark_cases, conv_output_size, conv_positions, conv_taps, output_size_formula, strided_conv_explorer)
+    conv_output_size, conv_positions, conv_taps, output_size_formula, strided_conv_explorer)
 from tests.widget_helpers import artists, find, one
 
 RNG = np.random.default_rng(0)
@@ -197,10 +197,3 @@ def test_set_values_redraws_once():
     assert e.controls["position"].max == 48  # 7 outputs per axis
     e.set_values(stride=1)  # nothing changes: no redraw
     assert e.redraws == before + 1
-
-
-def test_benchmark_cases_use_real_controls():
-    [(name, e, steps)] = benchmark_cases()
-    assert name == "strided_conv_explorer"
-    assert all(set(step) <= set(e.controls) for step in steps)
-    assert len(steps) >= 8

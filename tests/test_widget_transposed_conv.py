@@ -278,19 +278,3 @@ def test_checkerboard_figure_shows_every_layer_before_and_after_training():
 
 
 # ------------------------------------------------------------------ benchmark cases
-
-
-def test_benchmark_cases_are_valid_interactions_that_each_redraw():
-    cases = w.benchmark_cases()
-    assert [name for name, _, _ in cases] == ["transposed_conv_stepper", "transposed_conv_stepper (student)"]
-    for name, explorer, interactions in cases:
-        assert isinstance(explorer, Explorer) and interactions
-        previous = render_png(explorer.figure)
-        for interaction in interactions:
-            assert set(interaction) <= set(explorer.controls), (name, interaction)
-            before = explorer.redraws
-            set_values(explorer, **interaction)
-            assert explorer.redraws > before, (name, interaction)
-            png = render_png(explorer.figure)
-            assert png != previous, (name, interaction)
-            previous = png

@@ -7,7 +7,6 @@ import torch
 import torch.nn.functional as F
 
 from course.widgets import unpooling as u
-from course.widgets.core import render_png
 
 LECTURE_POOLED = [[6, 5], [2, 6]]
 LECTURE_INDICES = [[0, 6], [9, 15]]
@@ -439,19 +438,6 @@ def test_student_functions_are_checked_when_the_explorer_is_built():
         u.unpooling_explorer({"max_pool": lambda x: x})
     with pytest.raises(ValueError, match=r"must be functions, got non-callables for \['max_unpool2d'\]"):
         u.unpooling_explorer({"max_unpool2d": 3})
-
-
-def test_benchmark_cases_apply_cleanly_and_redraw_each_time():
-    cases = u.benchmark_cases()
-    assert [name for name, _, _ in cases] == ["unpooling_explorer", "unpooling_explorer (student functions)"]
-    for _, explorer, steps in cases:
-        for step in steps:
-            assert set(step) <= set(explorer.controls)
-            before = explorer.redraws
-            for name, value in step.items():
-                explorer.controls[name].value = value
-            assert explorer.redraws == before + len(step)
-            assert render_png(explorer.figure)[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 # ------------------------------------------------------------------ the picture (section 4)

@@ -363,19 +363,3 @@ def pooling_explorer(x=None, student_pool: Callable | None = None) -> Explorer:
     explorer = Explorer(controls, render, extra=[widgets.HBox([picker, widgets.VBox([info, new_random])])],
                         columns=2)
     return explorer
-
-
-def benchmark_cases() -> list[tuple[str, Explorer, list[dict]]]:
-    """A student picking cells, changing mode, kernel and stride, and pooling the street image;
-    once more with a student's pool2d that is wrong where windows overlap."""
-    street_image()  # generate the image once, outside the timed interactions
-
-    def student(x, kernel_size, stride, mode):
-        out = np.stack([np.stack([pool(c, kernel_size, stride, mode) for c in n]) for n in x])
-        return out + (stride < kernel_size)
-
-    steps = [{"col": 1}, {"row": 1}, {"mode": "avg"}, {"kernel_size": 3}, {"stride": 1}, {"col": 1},
-             {"input": "random 6x6"}, {"kernel_size": 2}, {"row": 3}, {"input": "street image"},
-             {"stride": 2}, {"mode": "max"}, {"row": 20}, {"kernel_size": 5}, {"input": "lecture 4x4"}]
-    return [("pooling_explorer", pooling_explorer(), steps),
-            ("pooling_explorer (student)", pooling_explorer(student_pool=student), steps)]

@@ -346,13 +346,3 @@ def _fit_sliders(sliders, shape: tuple[int, int]) -> tuple[int, int]:
             slider.max = max(size - 1, slider.min)  # ipywidgets 7 wants max >= min at all times
             slider.value = value
     return tuple(slider.value for slider in sliders)
-
-
-def benchmark_cases() -> list[tuple[str, Explorer, list[dict]]]:
-    """Student-like interactions with the explorer, for the redraw benchmark."""
-    return [("receptive_field_explorer", receptive_field_explorer(), [
-        {"row": 3}, {"col": 12}, {"row": 15}, {"num_layers": 8}, {"kernel": 5}, {"col": 0},
-        {"downsampling": "stride-2 conv"}, {"every": 1}, {"num_layers": 12}, {"every": 3},
-        {"dilation": 2}, {"downsampling": "none"}, {"kernel": 7}, {"row": 40}, {"dilation": 4},
-        {"col": 63}, {"num_layers": 2},
-    ])]

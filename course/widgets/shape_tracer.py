@@ -38,7 +38,7 @@ from .grid import HIGHLIGHT, WRONG, canvas, draw_text, extents, fit, label, ligh
 __all__ = ["architecture_figure", "shape_tracer", "layer_parameters", "parameter_count", "op_kind",
            "skip_connections", "impossible_combination", "nearby_sizes", "problem_text", "summary_html",
            "layer_table_html",
-           "benchmark_cases", "KINDS"]
+           "KINDS"]
 
 # op kind -> (fill colour, legend text); the input box is drawn before the first layer
 KINDS = {
@@ -455,12 +455,3 @@ def _fit_layer_slider(control: widgets.IntSlider, count: int) -> int:
     if at_end:
         control.value = count
     return control.value
-
-
-def benchmark_cases() -> list[tuple[str, Explorer, list[dict]]]:
-    """A student comparing the encoder-decoder with the paper's U-Net and breaking both."""
-    steps = [{"input_size": 100}, {"input_size": 96}, {"depth": 4}, {"up": "unpool"}, {"down": "strided"},
-             {"up": "bilinear"}, {"arch": "unet"}, {"padding": "valid"}, {"input_size": 572}, {"base_channels": 64},
-             {"layer": 10}, {"input_size": 571}, {"up": "transpose"}, {"depth": 5}, {"padding": "same"},
-             {"input_size": 100}, {"layer": 20}, {"depth": 2}]
-    return [("shape_tracer", shape_tracer(), steps)]

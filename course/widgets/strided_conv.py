@@ -177,10 +177,3 @@ def strided_conv_explorer(size: int = 7, kernel: int = 3, stride: int = 2, paddi
         return shown["figure"]
 
     return Explorer(controls, render, extra=[widgets.HBox([play, formula], layout=widgets.Layout(align_items="center"))], columns=3)
-
-
-def benchmark_cases() -> list[tuple[str, Explorer, list[dict]]]:
-    """A student exploring strides, padding and dilation, and stepping through positions."""
-    steps = [{"position": 1}, {"position": 2}, {"stride": 1}, {"padding": 1}, {"position": 7},
-             {"kernel": 5}, {"dilation": 2}, {"size": 9}, {"stride": 3}, {"size": 5}]
-    return [("strided_conv_explorer", strided_conv_explorer(), steps)]

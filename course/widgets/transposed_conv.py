@@ -511,15 +511,3 @@ def _step_text(scatter: tc.Scatter, step: int, k_shape: tuple[int, int]) -> str:
         text += (f" Done: the output is rows {rows.start}–{rows.stop - 1}, columns {cols.start}–{cols.stop - 1} "
                  "of the full grid (padding crops each side, output padding adds at the bottom and right).")
     return text
-
-
-def benchmark_cases() -> list[tuple[str, Explorer, list[dict]]]:
-    """A student stepping through the scatter and changing parameters, without and with a student function."""
-    import torch.nn.functional as F
-
-    steps = [{"step": 1}, {"step": 2}, {"step": 3}, {"step": 4}, {"stride": 1}, {"kernel": 4},
-             {"input_size": 4}, {"step": 16}, {"stride": 3}, {"padding": 1}, {"output_padding": 2},
-             {"output_padding": 1}, {"kernel": 2, "step": 9}]
-    return [("transposed_conv_stepper", transposed_conv_stepper(), steps),
-            ("transposed_conv_stepper (student)", transposed_conv_stepper(student_fn=F.conv_transpose2d),
-             steps[:8])]

@@ -518,25 +518,3 @@ def unpooling_explorer(student_fns: dict[str, Callable] | None = None, seed: int
     explorer.randomise = randomise
     explorer.status = status
     return explorer
-
-
-def benchmark_cases() -> list[tuple[str, Explorer, list[dict]]]:
-    """Student-like interactions with the explorer, alone and with student functions to compare."""
-    def plane(fn):  # a compute function of this module, as a student's function on (1, 1, H, W)
-        return lambda x, *args, **kwargs: fn(np.asarray(x)[0, 0], *args, **kwargs)[None, None]
-
-    reference = {
-        "max_pool2d_with_indices": lambda x, k, stride=None: tuple(
-            a[None, None] for a in max_pool_with_positions(np.asarray(x)[0, 0], k, stride)),
-        "max_unpool2d": lambda x, i, k, stride=None, output_size=None: max_unpool(
-            np.asarray(x)[0, 0], np.asarray(i)[0, 0], output_size)[None, None],
-        "nearest_upsample": plane(nearest_unpool),
-        "bed_of_nails_upsample": plane(bed_of_nails_unpool),
-    }
-    steps = [{"method": "nearest neighbour"}, {"factor": 3}, {"method": "bed of nails"}, {"factor": 2},
-             {"method": "max unpooling"}, {"kernel": 3}, {"stride": 1},
-             {"x_text": format_grid(np.arange(36).reshape(6, 6) % 7)},
-             {"values_text": format_grid(np.arange(16).reshape(4, 4))}, {"kernel": 2}, {"stride": 2},
-             {"values_text": "1 2 3\n4 5 6\n7 8 9"}, {"values_text": "1 2\n3 x"}]
-    return [("unpooling_explorer", unpooling_explorer(), steps),
-            ("unpooling_explorer (student functions)", unpooling_explorer(reference), steps)]
