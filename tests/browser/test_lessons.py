@@ -88,7 +88,8 @@ def test_run_all_of_the_student_version_reaches_its_end_and_each_visible_test_sa
     visible = [i for i, cell in enumerate(lesson.cells) if nbgrader_meta(cell).get("grade_id", "").endswith(VISIBLE)]
     printed = page.outputs_text()
     assert visible, "no visible-test cell found"
-    wrong = [(i, printed[i][:200]) for i in visible if not printed[i].startswith("Not attempted yet")]
+    wrong = [(i, printed[i][:200]) for i in visible
+             if not printed[i].startswith("Not attempted yet: this exercise still raises NotImplementedError")]
     assert not wrong, f"visible tests that did not say 'Not attempted yet': {wrong}"
     for widget in explorers(page, artifact_folder("lessons", notebook.split("/")[0]), stop=stop):
         widget.check_rendered()
