@@ -172,11 +172,11 @@ def _config(args) -> TrainConfig:
     """The run's TrainConfig (its batch size settled later, for the device): TrainConfig checks the
     values, and its messages name the command-line options."""
     try:
-        return TrainConfig(epochs=args.epochs, batch_size=_DEFAULTS.batch_size if args.batch_size is None else args.batch_size,
-                            lr=args.lr,
-                           loss=args.loss, class_weights=args.class_weights, seed=args.seed,
-                           time_budget=args.time_budget, stop_at_target=args.stop_at_target,
-                           target_miou=args.target_miou if args.target_miou is not None else TARGETS[args.dataset])
+        batch = _DEFAULTS.batch_size if args.batch_size is None else args.batch_size
+        target = TARGETS[args.dataset] if args.target_miou is None else args.target_miou
+        return TrainConfig(epochs=args.epochs, batch_size=batch, lr=args.lr, loss=args.loss,
+                           class_weights=args.class_weights, seed=args.seed, time_budget=args.time_budget,
+                           target_miou=target, stop_at_target=args.stop_at_target)
     except ValueError as error:
         message = str(error)
         for name in (f.name for f in fields(TrainConfig)):
