@@ -20,7 +20,7 @@ import pytest
 
 from course import cli
 from course.grading.report import read_csv
-from course.grading.sandbox import SANDBOX_UID_BASE, bwrap_path
+from course.grading.sandbox import UID_LEASES, bwrap_path
 from tests import lms_names
 from tests.adversarial import corpus
 from tests.conftest import ROOT
@@ -220,8 +220,12 @@ def test_no_student_process_survives_the_batch(graded):
     assert _sandbox_processes() == [], "processes of the sandbox users still run"
 
 
-def _sandbox_processes() -> list[Path]:
-    uids = {SANDBOX_UID_BASE, SANDBOX_UID_BASE + 1}
+def _sandbox_processes(grader: int | None = None) -> list[Path]:
+    """Live processes of the sandbox uids last leased by the grading process ``grader`` (default:
+    this one), whose pid their lease file names; other runs (other pytest workers) hold others."""
+    grader = os.getpid() if grader is None else grader
+    uids = {int(f.stem) for f in UID_LEASES.glob("*.lock") if f.read_text().split() == [str(grader)]}
+    assert uids or os.geteuid() != 0, f"no sandbox uid lease in {UID_LEASES} names the grader {grader}"
     return [p for p in Path("/proc").iterdir() if p.name.isdigit() and _uid(p) in uids]
 
 
@@ -330,7 +334,7 @@ def test_a_killed_run_loses_nothing_and_the_rerun_stops_a_slow_submission(tmp_pa
     time.sleep(1)
     workers = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _cwd(p).startswith(str(out))]
     assert workers == [], "a worker outlived the killed run"
-    assert _sandbox_processes() == [], "a sandboxed kernel outlived the killed run"
+    assert _sandbox_processes(run.pid) == [], "a sandboxed kernel outlived the killed run"
     rows = read_csv(out / "grades.csv")
     assert [r["student_id"] for r in rows] == ["a-first"]
 
@@ -362,7 +366,7 @@ def test_ctrl_c_stops_at_once_with_one_line_and_keeps_what_was_graded(tmp_path):
     assert stderr.strip() == f"course grade: interrupted: 1 graded and saved in {out}, 1 not graded; run the " \
                              "same command again to grade those", stderr
     time.sleep(1)
-    assert _sandbox_processes() == [], "a sandboxed kernel outlived Ctrl-C"
+    assert _sandbox_processes(run.pid) == [], "a sandboxed kernel outlived Ctrl-C"
     assert [r["student_id"] for r in read_csv(out / "grades.csv")] == ["a-first"]
     assert not list((out / ".staging").glob("*")) and not (out / "results" / "b-endless").exists()
 

@@ -4,25 +4,31 @@ import json
 import os
 import subprocess
 import sys
+from contextlib import nullcontext
 
 import pytest
 
-from course.grading.sandbox import HOME, SANDBOX_UID_BASE, Limits, bwrap_command, bwrap_path, limited
+from course.grading.sandbox import (HOME, SANDBOX_UID_BASE, Limits, SandboxUnavailable, bwrap_command,
+                                    bwrap_path, limited, sandbox_uids)
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed")
-UID = SANDBOX_UID_BASE + 7 if os.geteuid() == 0 else -1
+UID = 0 if os.geteuid() == 0 else -1  # >= 0: the sandbox runs as a uid of its own
 
 
 def sandboxed(tmp_path, code: str, limits: Limits | None = None, env=None):
+    """Run ``code`` in the sandbox as a leased sandbox uid (when root), as a grading job does."""
     limits = limits or Limits()
     connection = tmp_path / "kernel.json"
     connection.write_text("{}")
-    command = bwrap_command(limited([sys.executable, "-c", code], limits, UID), connection_file=connection,
-                            env={"PATH": "/usr/bin:/bin", "HOME": HOME, **(env or {})}, limits=limits,
-                            bwrap=bwrap_path())
-    return subprocess.run(command, capture_output=True, text=True, timeout=120,
-                          env={"PATH": "/usr/bin:/bin"})  # as SandboxedKernelManager starts bwrap
+    with sandbox_uids(1) if UID >= 0 else nullcontext([-1]) as (uid,):
+        command = bwrap_command(limited([sys.executable, "-c", code], limits, uid), connection_file=connection,
+                                env={"PATH": "/usr/bin:/bin", "HOME": HOME, **(env or {})}, limits=limits,
+                                bwrap=bwrap_path())
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120,
+                              env={"PATH": "/usr/bin:/bin"})  # as SandboxedKernelManager starts bwrap
+    done.uid = uid
+    return done
 
 
 def test_only_the_python_environment_and_course_package_are_visible(tmp_path, monkeypatch):
@@ -50,7 +56,7 @@ print(json.dumps({{"canary": readable({str(canary)!r}), "solutions": os.path.exi
     assert seen["cwd"] == HOME
     assert seen["course"].startswith(str(ROOT / "course")) or "site-packages" in seen["course"]
     if UID >= 0:
-        assert seen["uid"] == UID
+        assert seen["uid"] == run.uid and run.uid >= SANDBOX_UID_BASE
 
 
 def test_no_network_and_no_writes_outside_the_scratch(tmp_path):
@@ -140,3 +146,29 @@ print(open("/proc/1/environ", "rb").read().decode(errors="replace"))
     run = sandboxed(tmp_path, code)
     assert "ipc full 28" in run.stdout, run.stdout + run.stderr  # ENOSPC: a 1 MB tmpfs
     assert "hunter2" not in run.stdout and "INSTRUCTOR_SECRET" not in run.stdout
+
+
+def test_runs_at_once_lease_different_uids_and_a_killed_holder_frees_its_own(tmp_path, monkeypatch):
+    """Two grading runs at once never share a sandbox uid (RLIMIT_NPROC and signals are per uid);
+    a lease names its holder's pid and ends with its process, even a killed one."""
+    monkeypatch.setattr("course.grading.sandbox.UID_LEASES", tmp_path / "leases")
+    monkeypatch.setattr("course.grading.sandbox.SANDBOX_UIDS", 4)
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom course.grading import sandbox\n"
+                               f"sandbox.UID_LEASES = sandbox.Path({str(tmp_path / 'leases')!r})\n"
+                               "with sandbox.sandbox_uids(2) as uids:\n print(*uids, flush=True); time.sleep(600)"],
+                              stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        theirs = [int(u) for u in holder.stdout.readline().split()]
+        assert theirs == [SANDBOX_UID_BASE, SANDBOX_UID_BASE + 1]
+        assert (tmp_path / "leases" / f"{theirs[0]}.lock").read_text() == f"{holder.pid}\n"
+        with sandbox_uids(2) as mine:
+            assert mine == [SANDBOX_UID_BASE + 2, SANDBOX_UID_BASE + 3]
+            with pytest.raises(SandboxUnavailable, match=r"expected 1 free sandbox uids among 61000-61003, got 0"):
+                with sandbox_uids(1):
+                    pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with sandbox_uids(4) as again:
+        assert again == [SANDBOX_UID_BASE + k for k in range(4)], "the killed holder's uids were not freed"
+

@@ -26,6 +26,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -38,7 +39,7 @@ from . import lessons as lessons_module
 from .autograde import exercise_of, gradebook_cells
 from .outcome import Finding, Status, status_from
 from .report import write_csv
-from .sandbox import SANDBOX_UID_BASE, Limits, bwrap_path
+from .sandbox import Limits, SandboxUnavailable, bwrap_path, sandbox_uids
 from .submissions import Submission, ZipLimits, discover
 
 RETRIED = {Status.GRADER_ERROR.value}  # statuses that a rerun grades again (our failure, not the student's)
@@ -74,10 +75,6 @@ class Summary:
     seconds: float = 0.0
 
 
-class SandboxUnavailable(RuntimeError):
-    """bubblewrap is missing and the instructor did not pass --no-sandbox."""
-
-
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C: the running workers were stopped; ``summary`` holds what was committed, ``left`` the rest."""
 
@@ -111,7 +108,8 @@ def grade(root: Path, submissions: Path, out: Path, settings: Settings = Setting
         names = {k: v for k, v in names.items() if k in only}
     out.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(out / ".staging", ignore_errors=True)  # what a killed run left in flight
-    with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
+    leased = sandbox_uids(settings.jobs) if os.geteuid() == 0 and settings.sandboxed else nullcontext([-1] * settings.jobs)
+    with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp, leased as uids:  # uid -1: the grader's own
         tmp = Path(tmp)
         (tmp / "zips").mkdir()
         found, unmatched = discover(submissions, names, tmp / "zips", settings.zip_limits,
@@ -135,9 +133,9 @@ def grade(root: Path, submissions: Path, out: Path, settings: Settings = Setting
             todo.append((sub, digest))
         summary = Summary(unchanged=len(found) - len(todo), unmatched=len(unmatched))
         write_csv(out / "grades.csv", journal.records(), unmatched_rows)
-        slots: queue.Queue[int] = queue.Queue()
-        for slot in range(settings.jobs):
-            slots.put(slot)
+        slots: queue.Queue[int] = queue.Queue()  # the kernel uid of each job
+        for uid in uids:
+            slots.put(uid)
         lock = threading.Lock()
 
         stop = threading.Event()
@@ -146,12 +144,12 @@ def grade(root: Path, submissions: Path, out: Path, settings: Settings = Setting
             if stop.is_set():
                 return
             sub, digest = item
-            slot = slots.get()
+            uid = slots.get()
             try:
-                record, staging = _grade_one(root, sub, digest, prepared[sub.lesson], settings, out, slot,
+                record, staging = _grade_one(root, sub, digest, prepared[sub.lesson], settings, out, uid,
                                              {"reference": str(expected[sub.lesson]), "seed": seed})
             finally:
-                slots.put(slot)
+                slots.put(uid)
             with lock:
                 if stop.is_set():  # its worker was killed by Ctrl-C: nothing to keep
                     shutil.rmtree(staging, ignore_errors=True)
@@ -263,29 +261,28 @@ class Journal:
 
 
 def worker_spec(root: Path, sub: Submission, lesson: lessons_module.Lesson, settings: Settings,
-                staging: Path, slot: int, expected: dict) -> dict:
+                staging: Path, uid: int, expected: dict) -> dict:
     """What :mod:`course.grading.autograde` needs to grade ``sub`` (JSON-serialisable);
-    ``expected`` names the reference file and the seed."""
-    privileged = os.geteuid() == 0
+    ``uid`` is the kernel's (-1: the grader's own); ``expected`` names the reference file and the seed."""
     return {**expected, "root": str(root), "student": sub.student, "lesson": sub.lesson, "work": str(staging / "work"),
             "files": {name: str(path) for name, path in sub.files.items()}, "gradebook": str(lesson.gradebook),
             "staging": str(staging), "cell_timeout": settings.cell_timeout, "limits": asdict(settings.limits),
             "sandboxed": settings.sandboxed,
-            "uid": SANDBOX_UID_BASE + slot if privileged and settings.sandboxed else -1,
+            "uid": uid,
             "max_notebook_mb": settings.max_notebook_mb, "lesson_files": [str(p) for p in lesson.files],
             "order": lesson.order}
 
 
-def _grade_one(root, sub: Submission, digest: str, lesson, settings: Settings, out: Path, slot: int,
+def _grade_one(root, sub: Submission, digest: str, lesson, settings: Settings, out: Path, uid: int,
                expected: dict):
     staging = out / ".staging" / uuid.uuid4().hex
     staging.mkdir(parents=True)
-    record, staging = _graded(root, sub, digest, lesson, settings, staging, slot, expected), staging
+    record, staging = _graded(root, sub, digest, lesson, settings, staging, uid, expected), staging
     feedback.write(staging / "feedback", record, staging / "autograded")
     return record, staging
 
 
-def _graded(root, sub: Submission, digest: str, lesson, settings: Settings, staging: Path, slot: int,
+def _graded(root, sub: Submission, digest: str, lesson, settings: Settings, staging: Path, uid: int,
             expected: dict) -> dict:
     base = {"student_id": sub.student, "student_name": sub.name, "lms": sub.lms, "lesson": sub.lesson,
             "max_score": lesson.points, "score": 0.0,
@@ -295,7 +292,7 @@ def _graded(root, sub: Submission, digest: str, lesson, settings: Settings, stag
     if sub.problem:
         return _finish(base, Status.BAD_ZIP if sub.source.endswith(".zip") else Status.NOT_A_NOTEBOOK, sub.problem)
     spec_path = staging / "spec.json"
-    spec_path.write_text(json.dumps(worker_spec(root, sub, lesson, settings, staging, slot, expected)))
+    spec_path.write_text(json.dumps(worker_spec(root, sub, lesson, settings, staging, uid, expected)))
     started = time.monotonic()
     proc = _workers().Process(target=autograde.job, args=(str(spec_path), str(staging / "worker.log")))
     proc.start()

@@ -22,9 +22,12 @@ Limits (see :class:`Limits`) are set by :mod:`course.grading.limits` before the 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
 import sys
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +48,48 @@ IPC_BYTES = 1 << 20          # the size of that tmpfs: sockets take no room
 LOG_BYTES = 1 << 20          # of the kernel's stdout and stderr, what the grader keeps
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "fonts", "localtime",
              "mime.types", "ssl/openssl.cnf")
-SANDBOX_UID_BASE = 61000  # uid of job slot k is SANDBOX_UID_BASE + k when the grader is root
+SANDBOX_UID_BASE = 61000  # a root grader's job slots run as uids from here on (see sandbox_uids)
+SANDBOX_UIDS = 256        # how many: enough for every job of every run at once on one machine
+UID_LEASES = Path(tempfile.gettempdir()) / "course-grade-uids"  # one lock file per uid in use
+
+
+class SandboxUnavailable(RuntimeError):
+    """Student code cannot be sandboxed: bubblewrap is missing (and the instructor did not pass
+    --no-sandbox), or every sandbox uid is held by other grading runs."""
+
+
+@contextlib.contextmanager
+def sandbox_uids(n: int):
+    """``n`` sandbox uids that no other grading run on this machine holds while this one runs.
+
+    Two runs at once (two lessons in two terminals) must not share a uid: RLIMIT_NPROC counts
+    every process of a uid, so one run's kernels would use up the other's, and a kernel may
+    signal any process of its own uid. Each uid is held by an exclusive flock on
+    ``UID_LEASES/<uid>.lock``, which also names the holder's pid; the kernel drops a lock
+    with its process, so a killed run holds none."""
+    UID_LEASES.mkdir(mode=0o700, exist_ok=True)
+    held: list[tuple[int, int]] = []
+    try:
+        for uid in range(SANDBOX_UID_BASE, SANDBOX_UID_BASE + SANDBOX_UIDS):
+            if len(held) == n:
+                break
+            fd = os.open(UID_LEASES / f"{uid}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            held.append((uid, fd))
+        if len(held) < n:
+            raise SandboxUnavailable(f"expected {n} free sandbox uids among {SANDBOX_UID_BASE}-"
+                               f"{SANDBOX_UID_BASE + SANDBOX_UIDS - 1}, got {len(held)}: other grading runs "
+                               f"hold the rest (see {UID_LEASES}); wait for them or use fewer --jobs")
+        yield [uid for uid, _ in held]
+    finally:
+        for _, fd in held:
+            os.close(fd)
 
 
 @dataclass(frozen=True)
