@@ -6,6 +6,7 @@ Everything that regenerates lessons or grades notebooks for checking goes throug
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -69,6 +70,7 @@ class Workspace:
             from nbgrader.apps import NbGraderAPI
 
             _put_python_scripts_on_path()
+            _alembic_head_once()
             self._api = NbGraderAPI(config=self.config, log=_quiet_logger())
         return self._api
 
@@ -120,6 +122,16 @@ def _put_python_scripts_on_path() -> None:
     scripts = str(Path(sys.executable).parent)
     if scripts not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+
+
+def _alembic_head_once() -> None:
+    """nbgrader stamps every new gradebook with the head of its database migrations, which it finds
+    by running ``alembic heads`` in a new process each time (3 s here). The head belongs to the
+    installed nbgrader: ask once per process."""
+    import nbgrader.api
+
+    if not hasattr(nbgrader.api.get_alembic_version, "cache_info"):
+        nbgrader.api.get_alembic_version = functools.cache(nbgrader.api.get_alembic_version)
 
 
 def _quiet_logger() -> logging.Logger:
