@@ -5,6 +5,9 @@ through the *same* code path, so CI and laptops without a GPU run every notebook
 minutes. One switch controls it, the environment variable ``COURSE_FAST``:
 
 * ``COURSE_FAST=1`` forces fast mode on, ``COURSE_FAST=0`` forces it off;
+* ``COURSE_FAST=smoke`` is fast mode with the training demonstrations at their graded size
+  (below): for runs that prove the lessons run and their widgets work, not what training
+  learns (the browser tests);
 * unset, fast mode is on while nbgrader grades (``NBGRADER_EXECUTION`` is set) and
   whenever no CUDA GPU is present.
 
@@ -18,7 +21,8 @@ import os
 
 FAST_ENV = "COURSE_FAST"
 CHECK_ENV = "COURSE_CHECK_RUNNING"  # set in the kernel of a `course check` run
-_TRUE = {"1", "true", "yes", "on"}
+SMOKE = "smoke"
+_TRUE = {"1", "true", "yes", "on", SMOKE}
 _FALSE = {"0", "false", "no", "off"}
 
 
@@ -33,7 +37,7 @@ def fast_mode() -> bool:
         return False
     if value:
         raise ValueError(
-            f"{FAST_ENV} must be one of 1/0/true/false/yes/no/on/off or unset, got {value!r}"
+            f"{FAST_ENV} must be one of 1/0/true/false/yes/no/on/off/smoke or unset, got {value!r}"
         )
     return not _cuda_available()
 
@@ -49,9 +53,9 @@ _UNSET = object()
 
 def scaled(full, fast, graded=_UNSET):
     """Return ``fast`` in fast mode and ``full`` otherwise (one code path for both). ``graded``,
-    when given, is used while a notebook is graded or checked: a cell whose work no grade reads
-    (a demonstration's training run) can shrink to almost nothing there."""
-    if graded is not _UNSET and grading():
+    when given, is used while a notebook is graded or checked, and with ``COURSE_FAST=smoke``: a
+    cell whose work no grade reads (a demonstration's training run) can shrink to almost nothing there."""
+    if graded is not _UNSET and (grading() or os.environ.get(FAST_ENV, "").strip().lower() == SMOKE):
         return graded
     return fast if fast_mode() else full
 

@@ -45,6 +45,15 @@ def test_graded_is_the_size_while_grading_or_checking_and_only_when_given(env, v
     assert config.scaled(full=30, fast=10) == 10
 
 
+def test_smoke_is_fast_mode_with_the_graded_size_and_no_grading(env):
+    env.setattr(torch.cuda, "is_available", lambda: True)
+    env.setenv("COURSE_FAST", " Smoke ")
+    assert config.fast_mode() is True
+    assert config.grading() is False   # the visible tests' guard and the check cell behave as for a student
+    assert config.scaled(full=30, fast=10, graded=1) == 1
+    assert config.scaled(full=30, fast=10) == 10
+
+
 def test_a_typo_in_the_switch_is_an_error_not_a_silent_default(env):
     env.setenv("COURSE_FAST", "fats")
     with pytest.raises(ValueError, match=r"COURSE_FAST must be one of .* got 'fats'"):

@@ -85,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.browser:
         subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "--no-header",
                         "tests/browser/test_lessons.py", "tests/browser/test_feedback.py", "-k",
-                        "solution or pictured"], cwd=ROOT, check=True)
+                        "solution or pictured"], cwd=ROOT, check=True,
+                       env=dict(os.environ, COURSE_BROWSER_FAST="1"))  # trained as nbval trains, not for one epoch
     OUT.mkdir(parents=True, exist_ok=True)
     for notebook in sorted((ROOT / "solutions").glob("[0-9][0-9]-*/*.ipynb")):
         lesson = notebook.parent.name

@@ -38,6 +38,9 @@ OFFLINE_ORIGINS = ("https://colab.research.google.com/",)
 STARTUP_SECONDS = 90
 
 
+BROWSER_FAST_ENV = "COURSE_BROWSER_FAST"  # COURSE_FAST of the server's kernels (default: smoke)
+
+
 def find_chromium() -> str | None:
     """The system's Chromium (``$COURSE_CHROMIUM`` if set), or None if there is none."""
     names = [os.environ["COURSE_CHROMIUM"]] if os.environ.get("COURSE_CHROMIUM") else CHROMIUM_CANDIDATES
@@ -73,7 +76,11 @@ class LabServer:
                    "--LabApp.expose_app_in_browser=True"]
         if os.getuid() == 0:
             command.append("--allow-root")  # containers and CI run as root
-        environment = dict(os.environ, COURSE_FAST="1", JUPYTER_RUNTIME_DIR=str(state / "runtime"),
+        # Kernels train their demonstrations for one epoch (COURSE_FAST=smoke): these tests prove that
+        # cells run and widgets work, not what training learns (nbval runs the full fast mode). The
+        # README pictures are taken with COURSE_BROWSER_FAST=1 (tools/readme_pictures.py).
+        fast = os.environ.get(BROWSER_FAST_ENV, "smoke")
+        environment = dict(os.environ, COURSE_FAST=fast, JUPYTER_RUNTIME_DIR=str(state / "runtime"),
                            JUPYTER_CONFIG_DIR=str(state / "config"), **(env or {}))
         with open(self.log_path, "w") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=environment,
