@@ -9,6 +9,10 @@ VENV   ?= .venv
 # The exact torch the course is tested with; override e.g. with TORCH="torch==2.9.1".
 TORCH  ?= torch==2.13.0
 BIN    := $(VENV)/bin
+# pytest-xdist: one worker per core (at most 4); each test file runs whole on one worker, in order
+# (a notebook's cells for nbval; a module-scoped fixture that grades a corpus is set up once).
+# `make test PARALLEL=-n0` runs the suite in this one process.
+PARALLEL ?= -n auto --maxprocesses=4 --dist loadfile
 STAMP  := $(VENV)/.installed
 # Jupyter refuses to run as root (containers, cloud machines) unless told to.
 AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -18,10 +22,10 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab $(AS_ROOT) lessons/
 
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PARALLEL)
 
 test-fast: lint
-	$(BIN)/python -m pytest tests -m "not notebook" --ignore=tests/browser
+	$(BIN)/python -m pytest $(PARALLEL) tests -m "not notebook" --ignore=tests/browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -13,11 +13,19 @@ os.environ["COURSE_FAST"] = "1"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 _seconds = defaultdict(float)
+# Lines that tests hand to the end-of-run summary, by section: a test appends ("summary: <section>", line)
+# to its user_properties (record_property), so the lines reach this process under pytest-xdist too.
+SUMMARY_KEY = "summary: "
+_summary: dict[str, list[str]] = defaultdict(list)
 
 
 def pytest_runtest_logreport(report):
     """Add up the time spent running notebooks, per notebook (nbval) or per test (a module-scoped
-    fixture that grades a whole corpus counts in its first test's setup)."""
+    fixture that grades a whole corpus counts in its first test's setup); collect summary lines."""
+    if report.when == "teardown":  # each phase's report carries all the test's properties: read one
+        for key, value in report.user_properties:
+            if key.startswith(SUMMARY_KEY):
+                _summary[key[len(SUMMARY_KEY):]].append(value)
     if report.when not in ("setup", "call") or report.skipped or report.duration < 0.05:
         return
     if ".ipynb::" in report.nodeid:
@@ -27,6 +35,10 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_terminal_summary(terminalreporter):
+    for section, lines in sorted(_summary.items()):
+        terminalreporter.section(section)
+        for line in sorted(lines):
+            terminalreporter.write_line(line)
     if not _seconds:
         return
     terminalreporter.section("notebook run times")

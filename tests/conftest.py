@@ -1,7 +1,6 @@
 """Fixtures for the tests: the repository, a disposable copy of it, headless matplotlib."""
 
 import shutil
-import sys
 from pathlib import Path
 
 import matplotlib
@@ -29,12 +28,3 @@ def _close_figures():
 
     plt.close("all")
 
-
-def pytest_terminal_summary(terminalreporter):
-    """The grading corpus's figures per lesson (tests/test_corpus_grading.py), when it ran."""
-    module = next((m for name, m in list(sys.modules.items()) if name.endswith("test_corpus_grading")), None)
-    lines = getattr(module, "SUMMARY", [])
-    if lines:
-        terminalreporter.section("grading corpus")
-        for line in lines:
-            terminalreporter.write_line(line)

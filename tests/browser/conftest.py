@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from lab_server import CHROMIUM_ARGS, LabServer, NotebookPage, find_chromium
-from widget_driver import timing_table
+from widget_driver import TIMINGS, timing_line
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,12 +31,16 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-def pytest_terminal_summary(terminalreporter):
-    lines = timing_table()
-    if lines:
-        terminalreporter.section("widget redraw in the browser (input event to new image)")
-        for line in lines:
-            terminalreporter.write_line(line)
+@pytest.fixture(autouse=True)
+def _report_widget_timings(request):
+    """The redraw times of the widgets this test drove, as lines of the end-of-run summary
+    (conftest.py prints them, also when the tests run on pytest-xdist's workers)."""
+    before = {name: len(times) for name, times in TIMINGS.items()}
+    yield
+    for name, times in TIMINGS.items():
+        if times[before.get(name, 0):]:
+            request.node.user_properties.append(("summary: widget redraw in the browser (input event to new image)",
+                                                 timing_line(name, times[before.get(name, 0):])))
 
 
 def _unavailable(reason: str):

@@ -454,12 +454,6 @@ def explorers(notebook: NotebookPage, screenshots: Path | None = None, stop: int
             for index, tag, source in found]
 
 
-def timing_table() -> list[str]:
-    """Lines of the summary table: per widget, actions timed and median / max browser ms."""
-    if not TIMINGS:
-        return []
-    width = max(len(name) for name in TIMINGS)
-    lines = [f"{'widget':<{width}}  actions  median ms  max ms"]
-    for name, times in sorted(TIMINGS.items()):
-        lines.append(f"{name:<{width}}  {len(times):7d}  {statistics.median(times):9.0f}  {max(times):6.0f}")
-    return lines
+def timing_line(name: str, times: list[float]) -> str:
+    """A line of the summary: a widget, how many actions were timed, their median and max browser ms."""
+    return f"{name:<72} {len(times):3d} actions, median {statistics.median(times):5.0f} ms, max {max(times):5.0f} ms"

@@ -41,12 +41,20 @@ class Mistake:
     says: str
 
 
+SUMMARY = "summary: grading corpus"  # a test property whose lines conftest.py prints at the end of the run
+
+
 def module(lesson: str):
     return importlib.import_module(f"tests.corpus.lesson{lesson[:2]}")
 
 
 def notebook(lesson: str, folder: str = "solutions"):
     return nbformat.read(next((ROOT / folder / lesson).glob("*.ipynb")), as_version=4)
+
+
+def notebook_file(lesson: str) -> str:
+    """The file name of the lesson's notebook."""
+    return next((ROOT / "lessons" / lesson).glob("*.ipynb")).name
 
 
 def solution(lesson: str, exercise: str) -> str:
