@@ -5,8 +5,9 @@
 
 Each set gets its own virtual environment (``.venv-<set>``, made once; git ignores it) with the
 machine's torch build (``TORCH``, default the one the suite uses), the pinned packages and the
-course; every notebook in ``solutions/`` then runs top to bottom in fast mode, as a student runs
-it, and the script prints one line per notebook (seconds, or the first error) and exits with 1
+course; every notebook in ``solutions/`` then runs top to bottom, as a student runs it, with
+``COURSE_FAST=smoke`` (fast mode, the training demonstrations for one epoch: every cell runs, only
+fewer times round the training loop), and the script prints one line per notebook (seconds, or the first error) and exits with 1
 if any failed. The outputs are not compared with the stored ones: other versions print other
 reprs; what counts is that every cell runs.
 """
@@ -68,7 +69,7 @@ for path in sys.argv[1:]:
 sys.exit(1 if failed else 0)
 """
     notebooks = list(only) or sorted(str(p.relative_to(ROOT)) for p in (ROOT / "solutions").glob("*/*.ipynb"))
-    env = {**os.environ, "COURSE_FAST": "1", "MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    env = {**os.environ, "COURSE_FAST": "smoke", "MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
     subprocess.run([str(python), "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3"], check=True,
                    capture_output=True, env=env)
     return subprocess.run([str(python), "-c", script, *notebooks], cwd=ROOT, env=env).returncode
